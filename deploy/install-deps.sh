@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package loopvisor's build, tests and benchmarks need; safe to re-run.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  # runtime: Asio, Boost.Thread (named loop threads), Boost.JSON/URL for the daemon
+  libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
+  # logging (spdlog brings fmt, since GCC 12 has no <format>)
+  libspdlog-dev libfmt-dev
+  # metrics and config (used by the daemon)
+  prometheus-cpp-dev libtomlplusplus-dev
+  # tests and benchmarks
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # integration tests scrape the daemon with a real Prometheus server
+  prometheus
+  # benchmark peers
+  python3
+  # container entrypoint reaper (used by the Dockerfile)
+  tini
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}; run this script as root" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,120 @@
+// The shared state behind ThreadFuture: a mutex-guarded result, listeners and a cancel hook.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/result_signature.hpp"
+#include "loopvisor/detail/sync.hpp"
+#include "loopvisor/errors.hpp"
+
+namespace loopvisor::detail {
+
+class LoopShared;
+
+/// States: pending → done (value or exception set) or pending → cancelled. Terminal states
+/// never change. Listeners registered while pending run exactly once, on the thread that makes
+/// the transition, after the lock is released; registered later, they run at once on the
+/// registering thread.
+///
+/// Thread safety: every member is safe from any thread.
+class FutureStateBase {
+ public:
+  enum class Status { pending, done, cancelled };
+
+  virtual ~FutureStateBase() = default;
+
+  Status status() const {
+    lock_guard g(mu_);
+    return status_;
+  }
+
+  /// pending → cancelled; runs the cancel hook (for example: cancel the task on its loop).
+  bool cancel();
+
+  /// Runs `fn` when the state leaves pending (at once if it already has).
+  void listen(Callback fn);
+
+  /// Blocks until not pending or until `deadline`; true if not pending.
+  bool wait_until(std::chrono::steady_clock::time_point deadline) const;
+  void wait() const;
+
+  /// Who completes this future: blocking on it from that loop would deadlock.
+  void set_producer(const LoopShared* loop) noexcept { producer_ = loop; }
+  const LoopShared* producer() const noexcept { return producer_; }
+
+  /// The producer's cancel hook, run once if cancel() wins. Set before the future is shared.
+  void set_cancel_hook(Callback hook) { cancel_hook_ = std::move(hook); }
+
+  bool set_exception(std::exception_ptr e);
+
+  /// Throws CancelledError if cancelled, rethrows the stored exception. Precondition: not pending.
+  void rethrow_if_failed() const;
+  std::exception_ptr exception_or_null() const;
+
+ protected:
+  /// Transition under lock via `set`, then run listeners. Returns false if not pending.
+  template <class F>
+  bool complete(Status to, F&& set) {
+    std::vector<Callback> listeners;
+    {
+      lock_guard g(mu_);
+      if (status_ != Status::pending) return false;
+      set();
+      status_ = to;
+      listeners.swap(listeners_);
+    }
+    cv_.notify_all();
+    for (auto& l : listeners) l();
+    return true;
+  }
+
+  mutable mutex mu_;
+  mutable condition_variable cv_;
+  Status status_ = Status::pending;
+  std::exception_ptr error_;
+  std::vector<Callback> listeners_;
+  Callback cancel_hook_;
+  const LoopShared* producer_ = nullptr;
+};
+
+template <class T>
+class FutureState final : public FutureStateBase {
+ public:
+  using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+  template <class... V>
+  bool set_value(V&&... v) {
+    return complete(Status::done, [&] { value_.emplace(std::forward<V>(v)...); });
+  }
+
+  /// The value: copied if T is copyable (the future can be read many times), else moved out
+  /// once. Precondition: done without exception.
+  Stored take_value() {
+    lock_guard g(mu_);
+    if constexpr (std::is_copy_constructible_v<Stored>) {
+      return *value_;
+    } else {
+      if (!value_) throw InvalidStateError("the future's move-only result was already taken");
+      Stored out = std::move(*value_);
+      value_.reset();
+      return out;
+    }
+  }
+
+ private:
+  std::optional<Stored> value_;
+};
+
+}  // namespace loopvisor::detail
+
+namespace loopvisor::detail {
+/// Logs a failure of a user callback that has no loop to report to.
+void report_callback_failure(const char* where, const char* what) noexcept;
+}  // namespace loopvisor::detail

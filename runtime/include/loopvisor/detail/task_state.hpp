@@ -1,0 +1,156 @@
+// TaskBase and TaskState<T>: the per-task state machine shared by Task handles and the loop.
+#pragma once
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/loop_shared.hpp"
+#include "loopvisor/detail/sync.hpp"
+#include "loopvisor/task_status.hpp"
+
+namespace loopvisor {
+class Loop;
+}
+
+namespace loopvisor::detail {
+
+/// State machine of one task, lived on its loop.
+///
+/// - pending: created, its first step queued. Invariant: registered with the loop, not started.
+/// - running: its coroutine has started. Invariant: registered; `signal_` reaches its awaits.
+/// - done: returned (value set) or raised (`error_` set). Invariant: unregistered, hooks run,
+///   done callbacks scheduled.
+/// - cancelled: ended by cancellation (CancelledError, or operation_aborted while a cancel was
+///   requested), or never started. Same invariants as done.
+///
+/// Thread safety: `status()`, `id()` and `cancel()` from any thread; everything else only on
+/// the task's loop. A cross-thread `cancel()` is posted to the loop (waking it) outside the
+/// bounded inbox, so it is never rejected.
+class TaskBase : public std::enable_shared_from_this<TaskBase> {
+ public:
+  TaskBase(Loop& loop, std::string name);
+  virtual ~TaskBase();
+  TaskBase(const TaskBase&) = delete;
+  TaskBase& operator=(const TaskBase&) = delete;
+
+  std::uint64_t id() const noexcept { return id_; }
+  const std::string& name() const noexcept { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  TaskStatus status() const noexcept {
+    // sync: acquire pairs with the release in finish(): a reader that sees a terminal state
+    // from another thread only uses it as a hint (results are read on the loop).
+    return status_.load(std::memory_order_acquire);
+  }
+  bool is_terminal() const noexcept {
+    const TaskStatus s = status();
+    return s == TaskStatus::done || s == TaskStatus::cancelled;
+  }
+  Loop& loop() const noexcept { return *loop_; }
+  const std::shared_ptr<LoopShared>& shared() const noexcept { return shared_; }
+  std::chrono::steady_clock::time_point created_at() const noexcept { return created_; }
+  TaskInfo info() const;
+
+  /// asyncio's Task.cancel(): false if already done or cancelled, else requests cancellation
+  /// and returns true.
+  bool cancel();
+
+  /// Schedules `fn` with call_soon once the task is done (at once if it is).
+  void add_done_callback(Callback fn);
+
+  /// Runtime-internal: runs `fn` synchronously at the end (now if already ended). On loop.
+  void add_hook(Callback fn);
+
+  /// The exception to report to a reader (CancelledError if cancelled), marking it retrieved.
+  std::exception_ptr retrieve_exception();
+
+  boost::asio::cancellation_signal& signal() noexcept { return signal_; }
+
+  // Lifecycle, driven by the task's coroutine wrapper.
+  bool begin() noexcept;  ///< pending → running; false if cancelled before the first step
+  void finish_ok() noexcept;
+  void finish_error(std::exception_ptr error) noexcept;  ///< classifies cancellation
+  void finish_cancelled() noexcept;
+  void abandon() noexcept;  ///< its coroutine frame was destroyed while pending or running
+  void request_cancel_before_start() noexcept { cancel_requested_ = true; }
+  bool abandoned() const noexcept { return abandoned_; }
+  bool has_error() const noexcept { return error_ != nullptr; }
+
+ private:
+  bool cancel_on_loop() noexcept;
+  void finish(TaskStatus to) noexcept;
+
+  const std::uint64_t id_;
+  std::string name_;
+  Loop* loop_;
+  std::shared_ptr<LoopShared> shared_;
+  const std::chrono::steady_clock::time_point created_;
+  atomic<TaskStatus> status_{TaskStatus::pending};
+  bool cancel_requested_ = false;
+  atomic<bool> retrieved_{false};
+  bool abandoned_ = false;
+  std::exception_ptr error_;
+  std::vector<Callback> hooks_;
+  std::vector<Callback> done_callbacks_;
+  boost::asio::cancellation_signal signal_;
+};
+
+template <class T>
+class TaskState final : public TaskBase {
+ public:
+  using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+  using TaskBase::TaskBase;
+
+  template <class... V>
+  void set_value(V&&... v) {
+    value_.emplace(std::forward<V>(v)...);
+  }
+  /// Copy of the value (many readers), or moved out once for move-only types.
+  Stored read_value() {
+    if constexpr (std::is_copy_constructible_v<Stored>) {
+      return *value_;
+    } else {
+      if (!value_) throw_taken();
+      Stored out = std::move(*value_);
+      value_.reset();
+      return out;
+    }
+  }
+
+ private:
+  [[noreturn]] static void throw_taken();
+  std::optional<Stored> value_;
+};
+
+/// Owns a reference to a task until its coroutine frame is destroyed. If that happens before
+/// the task ended (the loop was torn down under it), the task is abandoned: reported as
+/// "Task was destroyed but it is pending" and its awaiters get RuntimeClosed.
+class TaskGuard {
+ public:
+  explicit TaskGuard(std::shared_ptr<TaskBase> task) noexcept : task_(std::move(task)) {}
+  TaskGuard(TaskGuard&& other) noexcept : task_(std::move(other.task_)) {}
+  TaskGuard& operator=(TaskGuard&&) = delete;
+  ~TaskGuard() {
+    if (task_ && !task_->is_terminal()) task_->abandon();
+  }
+
+ private:
+  std::shared_ptr<TaskBase> task_;
+};
+
+[[noreturn]] void throw_result_taken();
+
+template <class T>
+void TaskState<T>::throw_taken() {
+  throw_result_taken();
+}
+
+}  // namespace loopvisor::detail

@@ -1,0 +1,57 @@
+// The exception family loopvisor throws: one base type, one subtype per thing that went wrong.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace loopvisor {
+
+/// Base of every error loopvisor raises. Messages say what happened and what to do.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A task or future was cancelled (asyncio.CancelledError). Thrown by `result()`/`get()` of a
+/// cancelled task or future and by `co_await` on one.
+class CancelledError : public Error {
+ public:
+  CancelledError();
+  explicit CancelledError(const std::string& what);
+};
+
+/// A bounded wait ran out of time (`ThreadFuture::get(timeout)`, `wait_for`).
+class TimeoutError : public Error {
+ public:
+  explicit TimeoutError(const std::string& what);
+};
+
+/// An operation is not valid in the object's current state (asyncio.InvalidStateError), for
+/// example `result()` of a task that has not finished.
+class InvalidStateError : public Error {
+ public:
+  explicit InvalidStateError(const std::string& what);
+};
+
+/// A loop's submission queue was full; the submission was not accepted and will not run.
+/// Retry later, submit to another loop, or raise the queue capacity.
+class SubmissionRejected : public Error {
+ public:
+  explicit SubmissionRejected(const std::string& what);
+};
+
+/// The runtime (a loop or the supervisor) is shutting down or stopped: the submission was not
+/// accepted and will not run.
+class RuntimeClosed : public Error {
+ public:
+  explicit RuntimeClosed(const std::string& what);
+};
+
+/// An API was called from a thread it may not be called from: an on-loop API off its loop, or a
+/// blocking API (shutdown, `get()`) from a loop thread where it would deadlock.
+class WrongThreadError : public Error {
+ public:
+  explicit WrongThreadError(const std::string& what);
+};
+
+}  // namespace loopvisor

@@ -1,0 +1,132 @@
+// Template bodies of Loop: task creation and cross-thread submission with futures.
+#pragma once
+
+#include <exception>
+#include <type_traits>
+
+namespace loopvisor {
+
+namespace detail {
+
+template <class R>
+struct is_awaitable : std::false_type {};
+template <class T, class E>
+struct is_awaitable<boost::asio::awaitable<T, E>> : std::true_type {
+  using value_type = T;
+};
+
+/// Links a ThreadFuture to the task that will complete it, for cancel() from any thread:
+/// the task may not exist yet (its submission still queued) when the future is cancelled.
+class TaskLink {
+ public:
+  void set(const std::shared_ptr<TaskBase>& task) {
+    bool cancel_now = false;
+    {
+      lock_guard g(mu_);
+      task_ = task;
+      cancel_now = cancelled_;
+    }
+    if (cancel_now) task->cancel();
+  }
+  void cancel() {
+    std::shared_ptr<TaskBase> task;
+    {
+      lock_guard g(mu_);
+      cancelled_ = true;
+      task = task_.lock();
+    }
+    if (task) task->cancel();
+  }
+
+ private:
+  mutex mu_;
+  std::weak_ptr<TaskBase> task_;
+  bool cancelled_ = false;
+};
+
+/// Completes `future` from the ended task `task` (runs as the task's end hook, on its loop).
+template <class T>
+void complete_from_task(FutureState<T>& future, TaskState<T>& task) {
+  if (task.status() == TaskStatus::cancelled && !task.abandoned()) {
+    task.retrieve_exception();
+    future.cancel();
+    return;
+  }
+  if (auto e = task.retrieve_exception()) {
+    future.set_exception(std::move(e));
+    return;
+  }
+  try {
+    if constexpr (std::is_void_v<T>) {
+      future.set_value();
+    } else {
+      future.set_value(task.read_value());
+    }
+  } catch (...) {
+    future.set_exception(std::current_exception());
+  }
+}
+
+}  // namespace detail
+
+template <class T>
+Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name) {
+  require_on_loop("create_task");
+  auto st = std::make_shared<detail::TaskState<T>>(*this, std::move(name));
+  auto main = detail::task_main<T>(detail::TaskGuard(st), st, std::move(coro));
+  spawn(st, std::move(main));
+  return Task<T>(std::move(st));
+}
+
+template <class T>
+ThreadFuture<T> Loop::run_coroutine_threadsafe(boost::asio::awaitable<T> coro, std::string name) {
+  auto future = detail::make_future_state<T>();
+  future->set_producer(shared_.get());
+  auto link = std::make_shared<detail::TaskLink>();
+  future->set_cancel_hook([link] { link->cancel(); });
+  call_soon_threadsafe_erased(
+      [this, future, link, coro = std::move(coro), name = std::move(name)]() mutable {
+        if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
+        Task<T> task = create_task(std::move(coro), std::move(name));
+        auto* raw = task.state().get();
+        raw->add_hook([future, raw] { detail::complete_from_task(*future, *raw); });
+        link->set(task.state());
+      });
+  return ThreadFuture<T>(std::move(future));
+}
+
+template <class F>
+auto Loop::submit(F&& fn) {
+  using D = std::decay_t<F>;
+  using R = std::invoke_result_t<D&>;
+  if constexpr (detail::is_awaitable<R>::value) {
+    using T = typename detail::is_awaitable<R>::value_type;
+    // The callable lives in this coroutine's frame, so its captures outlive every await.
+    auto body = [](D f) -> boost::asio::awaitable<T> { co_return co_await f(); };
+    return run_coroutine_threadsafe<T>(body(D(std::forward<F>(fn))));
+  } else {
+    auto future = detail::make_future_state<R>();
+    future->set_producer(shared_.get());
+    call_soon_threadsafe_erased([future, f = D(std::forward<F>(fn))]() mutable {
+      if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
+      try {
+        if constexpr (std::is_void_v<R>) {
+          f();
+          future->set_value();
+        } else {
+          future->set_value(f());
+        }
+      } catch (...) {
+        future->set_exception(std::current_exception());
+      }
+    });
+    return ThreadFuture<R>(std::move(future));
+  }
+}
+
+template <class T>
+Task<T> create_task(boost::asio::awaitable<T> coro, std::string name) {
+  return Loop::current().create_task(std::move(coro), std::move(name));
+}
+
+}  // namespace loopvisor

@@ -1,0 +1,191 @@
+// Loop: one io_context on one thread, with asyncio's scheduling and thread-safe submission.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/loop_shared.hpp"
+#include "loopvisor/exception_context.hpp"
+#include "loopvisor/handle.hpp"
+#include "loopvisor/shutdown_report.hpp"
+#include "loopvisor/task.hpp"
+#include "loopvisor/thread_future.hpp"
+
+namespace loopvisor {
+
+class Supervisor;
+
+struct LoopOptions {
+  /// Thread and metrics name; empty means "loop-<index>".
+  std::string name;
+  /// Position in its supervisor (the metrics label); 0 for a standalone loop.
+  std::size_t index = 0;
+  /// Capacity of the cross-thread submission queue, rounded up to a power of two. When it is
+  /// full, call_soon_threadsafe and run_coroutine_threadsafe throw SubmissionRejected at once.
+  std::size_t submit_queue_capacity = 16384;
+  /// Cross-thread callbacks run per turn before timers and I/O get their chance.
+  std::size_t drain_batch = 256;
+  /// Called for each unhandled failure on this loop; empty means log_exception.
+  ExceptionHandler exception_handler;
+};
+
+/// Counters of one loop, read from any thread (each is a relaxed snapshot).
+struct LoopStats {
+  std::size_t index = 0;
+  std::string name;
+  bool running = false;
+  bool closed = false;
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+  std::uint64_t callbacks_run = 0;
+  std::uint64_t submissions_accepted = 0;
+  std::uint64_t submissions_rejected = 0;  ///< queue full or closed
+  std::uint64_t tasks_started = 0;
+  std::uint64_t tasks_active = 0;
+  std::uint64_t tasks_done_ok = 0;
+  std::uint64_t tasks_done_error = 0;
+  std::uint64_t tasks_cancelled = 0;
+  std::uint64_t unhandled_exceptions = 0;
+};
+
+/// An event loop: one boost::asio::io_context run by one thread (asyncio's event loop).
+///
+/// Code running on the loop is single-threaded: callbacks, timers and task steps never run
+/// concurrently with each other, so state owned by the loop needs no locks.
+///
+/// A loop is run either by a Supervisor on a thread it owns, or stand-alone: created by the
+/// user, run with `run_forever()` on a thread the user owns, stopped with `stop()` from any
+/// thread, and finally `close()`d.
+///
+/// Thread safety: distinct objects safe. Shared objects:
+/// - any thread: `call_soon_threadsafe`, `run_coroutine_threadsafe`, `submit`, `stop`,
+///   `stats`, `is_running`, `is_closed`, `index`, `name`, `is_current`, `time`;
+/// - the loop's thread only: `call_soon`, `call_later`, `call_at`, `create_task`, `all_tasks`
+///   (WrongThreadError elsewhere);
+/// - a non-loop thread: `run_forever` (one at a time), `close`.
+/// Submitted callables are moved into the loop's queue on the caller's thread, and run and
+/// destroyed on the loop's thread (also when cancelled, or drained at shutdown).
+class Loop {
+ public:
+  using clock = std::chrono::steady_clock;
+  using executor_type = boost::asio::io_context::executor_type;
+
+  explicit Loop(LoopOptions options = {});
+  /// Closes the loop (default grace) if it was not closed. Must not run on this loop.
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  /// The loop whose thread calls this. Throws WrongThreadError from a thread running no loop.
+  static Loop& current();
+  static Loop* current_or_null() noexcept;
+  bool is_current() const noexcept { return shared_->is_current(); }
+
+  std::size_t index() const noexcept { return shared_->index(); }
+  const std::string& name() const noexcept { return shared_->name(); }
+  boost::asio::io_context& context() noexcept;
+  executor_type get_executor() noexcept;
+  clock::time_point time() const noexcept { return clock::now(); }
+
+  /// Runs the loop on the calling thread until `stop()`. Throws InvalidStateError if the loop
+  /// is already running or closed, WrongThreadError if this thread already runs a loop.
+  void run_forever();
+  /// Makes `run_forever` return after the handler running now. Queued work stays queued and
+  /// runs on the next `run_forever` or during `close`. Any thread.
+  void stop() noexcept;
+  bool is_running() const noexcept;
+  bool is_closed() const noexcept;
+
+  /// Graceful close: refuse new submissions; run what was accepted and let tasks finish for
+  /// up to `grace`; cancel the rest and let them unwind for up to `cancel_timeout`; stop.
+  /// Works whether the loop is idle (it is driven on the calling thread) or running on
+  /// another thread (that thread's run_forever returns). Idempotent: later calls return the
+  /// first report. Throws WrongThreadError on the loop's own thread.
+  ShutdownReport close(std::chrono::milliseconds grace = std::chrono::seconds(5),
+                       std::chrono::milliseconds cancel_timeout = std::chrono::seconds(5));
+
+  /// Schedules `fn()` to run on the loop after the callbacks already scheduled (FIFO).
+  template <class F>
+  Handle call_soon(F&& fn) {
+    return call_soon_erased(detail::Callback(std::forward<F>(fn)));
+  }
+  /// Schedules `fn()` after `delay`. Timers run in deadline order, FIFO for equal deadlines.
+  template <class F>
+  Handle call_later(clock::duration delay, F&& fn) {
+    return call_at_erased(clock::now() + delay, detail::Callback(std::forward<F>(fn)));
+  }
+  template <class F>
+  Handle call_at(clock::time_point when, F&& fn) {
+    return call_at_erased(when, detail::Callback(std::forward<F>(fn)));
+  }
+
+  /// From any thread: enqueues `fn()` to run on the loop and wakes it. Never blocks. Throws
+  /// SubmissionRejected if the queue is full and RuntimeClosed if the loop is closing; in
+  /// both cases `fn` is not run and is destroyed on the caller's thread.
+  template <class F>
+  Handle call_soon_threadsafe(F&& fn) {
+    return call_soon_threadsafe_erased(detail::Callback(std::forward<F>(fn)));
+  }
+
+  /// From any thread: runs `fn()` on the loop and returns its result as a future. If `fn`
+  /// returns an awaitable, it is run as a task and the future carries the task's result.
+  template <class F>
+  [[nodiscard]] auto submit(F&& fn);
+
+  /// From any thread: runs `coro` as a task on this loop (asyncio.run_coroutine_threadsafe).
+  /// Cancelling the future cancels the task. Rejections as for call_soon_threadsafe.
+  template <class T>
+  [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
+                                                         std::string name = {});
+
+  /// On the loop: wraps `coro` in a task whose first step runs on a later turn.
+  template <class T>
+  [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {});
+
+  /// On the loop: every task that has not ended.
+  std::vector<TaskInfo> all_tasks() const;
+
+  void set_exception_handler(ExceptionHandler handler);
+  /// Reports `context` through the handler (filling in the loop fields). Any thread.
+  void call_exception_handler(ExceptionContext context) noexcept;
+
+  LoopStats stats() const noexcept;
+  std::size_t submit_queue_capacity() const noexcept;
+  /// Queue depth plus active tasks: the load `Placement::least_loaded` compares.
+  std::size_t load() const noexcept;
+
+  const std::shared_ptr<detail::LoopShared>& shared() const noexcept { return shared_; }
+
+ private:
+  friend class Supervisor;
+  friend class detail::TaskBase;
+  friend AnyTask current_task();
+  struct Impl;
+
+  Handle call_soon_erased(detail::Callback fn);
+  Handle call_at_erased(clock::time_point when, detail::Callback fn);
+  Handle call_soon_threadsafe_erased(detail::Callback fn);
+  void spawn(std::shared_ptr<detail::TaskBase> task, boost::asio::awaitable<void> main);
+  void require_on_loop(const char* api) const;
+
+  // Shutdown phases, shared by close() and Supervisor::shutdown().
+  void close_submissions() noexcept;
+  bool wait_quiescent(clock::time_point deadline);
+  void cancel_all_tasks() noexcept;
+  void finish();
+  ShutdownReport report() const;
+
+  std::shared_ptr<detail::LoopShared> shared_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace loopvisor
+
+#include "loopvisor/impl/loop.ipp"

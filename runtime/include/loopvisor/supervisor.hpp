@@ -1,0 +1,124 @@
+// Supervisor: owns N loops on dedicated threads, places work on them, shuts them down gracefully.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loopvisor/exception_context.hpp"
+#include "loopvisor/loop.hpp"
+#include "loopvisor/placement.hpp"
+#include "loopvisor/shutdown_report.hpp"
+
+namespace loopvisor {
+
+namespace detail {
+/// A Sharded<S> as the supervisor sees it: something to stop, in reverse order, at shutdown.
+class ShardedBase {
+ public:
+  virtual ~ShardedBase() = default;
+  virtual void stop_shards() noexcept = 0;
+};
+}  // namespace detail
+
+struct SupervisorOptions {
+  /// Number of loops; 0 means one per hardware thread.
+  std::size_t loops = 0;
+  std::size_t submit_queue_capacity = 16384;
+  std::size_t drain_batch = 256;
+  Placement placement = Placement::round_robin;
+  /// CPU of loop i is cpu_affinity[i % size]; empty means no pinning.
+  std::vector<int> cpu_affinity;
+  /// Loop i's thread is named prefix + i (at most 15 characters in all, as Linux allows).
+  std::string thread_name_prefix = "lv-loop-";
+  /// Grace used by the destructor when shutdown() was not called.
+  std::chrono::milliseconds shutdown_grace = std::chrono::seconds(5);
+  /// How long cancelled tasks get to unwind before they are abandoned.
+  std::chrono::milliseconds cancel_timeout = std::chrono::seconds(5);
+  /// Handler for every loop; empty means log_exception.
+  ExceptionHandler exception_handler;
+};
+
+/// Owns N loops, each run by its own boost::thread (named, optionally pinned), started by the
+/// constructor, which returns once every loop runs.
+///
+/// Thread safety: distinct objects safe. Shared objects: every member is safe from any
+/// thread, except `shutdown`, `all_tasks` and the destructor, which block and so throw
+/// WrongThreadError on one of this supervisor's loop threads (the destructor terminates).
+class Supervisor {
+ public:
+  explicit Supervisor(SupervisorOptions options = {});
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  std::size_t size() const noexcept { return loops_.size(); }
+  /// Loop `index`; throws std::out_of_range naming the valid range.
+  Loop& loop(std::size_t index) const;
+  /// The loop the placement policy picks for the next piece of work.
+  Loop& pick() noexcept;
+  /// The loop for `key`: the same key always maps to the same loop (affinity).
+  Loop& loop_for_key(std::string_view key) const noexcept;
+  Loop& loop_for_key(std::uint64_t key) const noexcept;
+  /// True if the calling thread runs one of this supervisor's loops.
+  bool owns_current_thread() const noexcept;
+
+  /// As Loop::call_soon_threadsafe on the picked loop.
+  template <class F>
+  Handle call_soon_threadsafe(F&& fn) {
+    check_open();
+    return pick().call_soon_threadsafe(std::forward<F>(fn));
+  }
+  /// As Loop::run_coroutine_threadsafe on the picked loop.
+  template <class T>
+  [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
+                                                         std::string name = {}) {
+    check_open();
+    return pick().run_coroutine_threadsafe(std::move(coro), std::move(name));
+  }
+  /// As Loop::submit on the picked loop.
+  template <class F>
+  [[nodiscard]] auto submit(F&& fn) {
+    check_open();
+    return pick().submit(std::forward<F>(fn));
+  }
+
+  /// Graceful shutdown of every loop (see Loop::close): refuse new submissions, drain and let
+  /// tasks finish for up to `grace`, cancel the rest and wait up to cancel_timeout for them to
+  /// unwind, stop sharded services in reverse order, stop and join every thread. Idempotent:
+  /// later or concurrent calls wait for the first and return its report.
+  ShutdownReport shutdown(std::chrono::milliseconds grace);
+  ShutdownReport shutdown() { return shutdown(options_.shutdown_grace); }
+  bool is_closed() const noexcept;
+
+  /// Every live task on every loop (blocks while each loop answers; bounded by `timeout`).
+  std::vector<TaskInfo> all_tasks(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  std::vector<LoopStats> stats() const;
+  const SupervisorOptions& options() const noexcept { return options_; }
+
+  // Used by Sharded<S>.
+  void add_service(detail::ShardedBase* service);
+  void remove_service(detail::ShardedBase* service) noexcept;
+
+ private:
+  struct Threads;
+  void check_open() const;
+
+  SupervisorOptions options_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::unique_ptr<Threads> threads_;
+  detail::atomic<std::size_t> next_{0};
+  detail::atomic<bool> closing_{false};
+  mutable detail::mutex services_mu_;
+  std::vector<detail::ShardedBase*> services_;
+  detail::mutex shutdown_mu_;
+  bool shut_down_ = false;  // guarded by shutdown_mu_
+  ShutdownReport report_;
+};
+
+}  // namespace loopvisor

@@ -1,0 +1,169 @@
+// Task<T>: a coroutine scheduled on a loop, with asyncio's states, cancellation and callbacks.
+#pragma once
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include "loopvisor/detail/result_signature.hpp"
+#include "loopvisor/detail/task_state.hpp"
+#include "loopvisor/errors.hpp"
+#include "loopvisor/task_status.hpp"
+
+namespace loopvisor {
+
+/// A handle to a task (asyncio.Task): a coroutine running on one loop, created by
+/// `Loop::create_task` (or `create_task` on the current loop). Copies share the task.
+///
+/// - `cancel()` requests cancellation (asyncio's rules): false once the task is done or
+///   cancelled, else true. The task sees CancelledError, or operation_aborted from the Asio
+///   operation it awaits, at its next await; if that escapes, the task ends cancelled. A task
+///   that catches it and returns normally ends done. A task cancelled before its first step
+///   never runs its body.
+/// - `result()` returns the value; throws InvalidStateError while not ended, CancelledError if
+///   cancelled, or the task's own exception.
+/// - `co_await task.async_wait()` (an Asio asynchronous operation) waits for the end without blocking the
+///   loop. Cancelling the awaiting coroutine cancels the task, as awaiting a task in asyncio
+///   does.
+/// - an exception nobody retrieved (by result(), exception() or co_await) is reported to the
+///   loop's exception handler when the last handle goes ("Task exception was never
+///   retrieved"); a task whose loop is torn down while it runs is reported as "Task was
+///   destroyed but it is pending".
+///
+/// Thread safety: distinct objects safe. Shared objects: `id`, `status`, `done`,
+/// `cancelled` and `cancel` from any thread (cancel from another thread wakes the task's
+/// loop); `result`/`exception` from any thread once `done()` is true; everything else,
+/// including `co_await`, only on the task's loop.
+template <class T = void>
+class [[nodiscard]] Task {
+ public:
+  using value_type = T;
+  using State = detail::TaskState<T>;
+
+  Task() = default;
+  explicit Task(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+  bool valid() const noexcept { return state_ != nullptr; }
+  std::uint64_t id() const { return checked().id(); }
+  const std::string& name() const { return checked().name(); }
+  void set_name(std::string name) { checked().set_name(std::move(name)); }
+  TaskStatus status() const { return checked().status(); }
+  /// Ended, whether done or cancelled (asyncio's Task.done()).
+  bool done() const { return checked().is_terminal(); }
+  bool cancelled() const { return status() == TaskStatus::cancelled; }
+  bool cancel() { return checked().cancel(); }
+  Loop& loop() const { return checked().loop(); }
+  TaskInfo info() const { return checked().info(); }
+
+  T result() {
+    require_ended("result");
+    if (auto e = state_->retrieve_exception()) std::rethrow_exception(e);
+    if constexpr (std::is_void_v<T>) {
+      return;
+    } else {
+      return state_->read_value();
+    }
+  }
+
+  /// The task's exception, or null if it returned a value. Throws InvalidStateError while it
+  /// has not ended and CancelledError if it was cancelled.
+  std::exception_ptr exception() {
+    require_ended("exception");
+    if (state_->status() == TaskStatus::cancelled) std::rethrow_exception(state_->retrieve_exception());
+    return state_->retrieve_exception();
+  }
+
+  /// On the loop: `fn(task)` is scheduled with call_soon when the task ends, in registration
+  /// order; added after the end, it is still scheduled (never run inline).
+  void add_done_callback(std::function<void(Task<T>)> fn) {
+    checked().add_done_callback([state = state_, fn = std::move(fn)]() { fn(Task<T>(state)); });
+  }
+
+  /// `co_await task.async_wait()`: waits for the task to end without blocking the loop and
+  /// yields its result (or throws its exception, CancelledError if cancelled).
+  [[nodiscard]] boost::asio::awaitable<T> async_wait() const {
+    // use_awaitable, not deferred: Boost 1.81's direct co_await of an operation with signature
+    // void(exception_ptr, T) does not compile (awaitable_async_op_handler::resume).
+    return Task(state_)(boost::asio::use_awaitable);
+  }
+
+  /// Asio asynchronous operation on any completion token. Completion signature void(std::exception_ptr, T), void(std::exception_ptr) for void.
+  using completion_signature = typename detail::result_signature<T>::type;
+
+  template <boost::asio::completion_token_for<completion_signature> Token>
+  auto operator()(Token&& token) {
+    using Sig = completion_signature;
+    return boost::asio::async_initiate<Token, Sig>(
+        [](auto handler, std::shared_ptr<State> st) { await_state(std::move(st), std::move(handler)); },
+        token, state_);
+  }
+
+  const std::shared_ptr<State>& state() const noexcept { return state_; }
+
+  friend bool operator==(const Task& a, const Task& b) noexcept { return a.state_ == b.state_; }
+
+ private:
+  State& checked() const {
+    if (!state_) throw InvalidStateError("Task has no state (default-constructed or moved from)");
+    return *state_;
+  }
+
+  void require_ended(const char* what) const {
+    if (!checked().is_terminal()) {
+      throw InvalidStateError(std::string("Task::") + what + "() called on task '" + state_->name() +
+                              "' (#" + std::to_string(state_->id()) + ") which is still " +
+                              to_string(state_->status()) + "; co_await it or wait for done()");
+    }
+  }
+
+  template <class Handler>
+  static void await_state(std::shared_ptr<State> st, Handler handler);
+
+  std::shared_ptr<State> state_;
+};
+
+/// A task of any value type: identity, status and cancellation (what current_task() returns).
+/// Thread safety: as Task.
+class AnyTask {
+ public:
+  AnyTask() = default;
+  explicit AnyTask(std::shared_ptr<detail::TaskBase> state) : state_(std::move(state)) {}
+  template <class T>
+  AnyTask(const Task<T>& task) : state_(task.state()) {}  // NOLINT(google-explicit-constructor)
+
+  bool valid() const noexcept { return state_ != nullptr; }
+  explicit operator bool() const noexcept { return valid(); }
+  std::uint64_t id() const { return checked().id(); }
+  const std::string& name() const { return checked().name(); }
+  TaskStatus status() const { return checked().status(); }
+  bool done() const { return checked().is_terminal(); }
+  bool cancel() { return checked().cancel(); }
+  TaskInfo info() const { return checked().info(); }
+
+ private:
+  detail::TaskBase& checked() const {
+    if (!state_) throw InvalidStateError("AnyTask has no task");
+    return *state_;
+  }
+  std::shared_ptr<detail::TaskBase> state_;
+};
+
+/// On a loop: a task for `coro` on the current loop (asyncio.create_task).
+template <class T>
+[[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {});
+
+/// The task whose code runs on this thread now (asyncio.current_task), or an invalid AnyTask
+/// outside any task. Correct across awaits: it follows the task's executor.
+[[nodiscard]] AnyTask current_task();
+
+}  // namespace loopvisor
+
+#include "loopvisor/impl/task.ipp"

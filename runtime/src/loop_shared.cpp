@@ -1,0 +1,76 @@
+// The part of a loop that outlives it: exception reporting, control posts, current loop.
+#include "loopvisor/detail/loop_shared.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace loopvisor::detail {
+
+namespace {
+thread_local LoopShared* tls_current = nullptr;
+}
+
+LoopShared* LoopShared::current() noexcept { return tls_current; }
+
+LoopShared* LoopShared::exchange_current(LoopShared* next) noexcept {
+  LoopShared* prev = tls_current;
+  tls_current = next;
+  return prev;
+}
+
+void LoopShared::set_exception_handler(ExceptionHandler handler) {
+  lock_guard guard(mu_);
+  handler_ = std::move(handler);
+}
+
+void LoopShared::report(ExceptionContext context) noexcept {
+  // sync: relaxed; a statistic read at scrape time.
+  unhandled_.fetch_add(1, std::memory_order_relaxed);
+  context.loop_index = index_;
+  context.loop_name = name_;
+  ExceptionHandler handler;
+  try {
+    {
+      lock_guard guard(mu_);
+      handler = handler_;
+    }
+    if (handler) {
+      handler(context);
+    } else {
+      log_exception(context);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{}: the exception handler itself threw ({}) while reporting: {}", name_,
+                  e.what(), context.message);
+  } catch (...) {
+    spdlog::error("{}: the exception handler itself threw while reporting: {}", name_,
+                  context.message);
+  }
+}
+
+bool LoopShared::post_control(Callback fn) {
+  {
+    lock_guard guard(mu_);
+    if (io_ != nullptr) {
+      boost::asio::post(*io_, std::move(fn));
+      return true;
+    }
+  }
+  fn.reset();  // outside the lock: destroying it may run arbitrary destructors
+  return false;
+}
+
+void LoopShared::attach(Loop* owner, boost::asio::io_context* io) noexcept {
+  lock_guard guard(mu_);
+  owner_ = owner;
+  io_ = io;
+}
+
+void LoopShared::detach() noexcept {
+  lock_guard guard(mu_);
+  io_ = nullptr;
+  owner_ = nullptr;
+}
+
+}  // namespace loopvisor::detail

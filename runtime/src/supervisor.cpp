@@ -1,0 +1,218 @@
+// Supervisor: starting loop threads, placement, introspection and graceful shutdown.
+#include "loopvisor/supervisor.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <latch>
+#include <stdexcept>
+
+#include <boost/thread/thread.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "loop_thread.hpp"
+
+namespace loopvisor {
+
+struct Supervisor::Threads {
+  std::vector<boost::thread> threads;
+};
+
+Supervisor::Supervisor(SupervisorOptions options)
+    : options_(std::move(options)), threads_(std::make_unique<Threads>()) {
+  std::size_t n = options_.loops;
+  if (n == 0) n = std::max(1u, boost::thread::hardware_concurrency());
+  loops_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    LoopOptions lo;
+    lo.index = i;
+    lo.name = options_.thread_name_prefix + std::to_string(i);
+    lo.submit_queue_capacity = options_.submit_queue_capacity;
+    lo.drain_batch = options_.drain_batch;
+    lo.exception_handler = options_.exception_handler;
+    loops_.push_back(std::make_unique<Loop>(std::move(lo)));
+  }
+  std::latch running(static_cast<std::ptrdiff_t>(n));
+  try {
+    for (std::size_t i = 0; i < n; ++i) {
+      Loop& loop = *loops_[i];
+      // Queued before the thread starts: runs on the loop's first turn.
+      loop.call_soon_threadsafe([&running] { running.count_down(); });
+      threads_->threads.emplace_back([&loop] {
+        detail::name_this_thread(loop.name());
+        loop.run_forever();
+      });
+      if (!options_.cpu_affinity.empty()) {
+        detail::pin_thread(threads_->threads.back(), options_.cpu_affinity[i % options_.cpu_affinity.size()],
+                           loop.name());
+      }
+    }
+  } catch (...) {
+    // Unwind what started: stop and join the threads, then let the loops close.
+    for (std::size_t i = 0; i < threads_->threads.size(); ++i) loops_[i]->stop();
+    for (auto& t : threads_->threads) t.join();
+    throw;
+  }
+  running.wait();
+  spdlog::info("supervisor: {} loop(s) running, placement {}, queue capacity {}", n,
+               to_string(options_.placement), loops_.front()->submit_queue_capacity());
+}
+
+Supervisor::~Supervisor() {
+  if (owns_current_thread()) {
+    spdlog::critical("a Supervisor was destroyed from one of its own loop threads; this would deadlock");
+    std::terminate();
+  }
+  try {
+    shutdown(options_.shutdown_grace);
+  } catch (const std::exception& e) {
+    spdlog::error("supervisor: shutdown during destruction failed: {}", e.what());
+  }
+}
+
+Loop& Supervisor::loop(std::size_t index) const {
+  if (index >= loops_.size()) {
+    throw std::out_of_range(fmt::format("Supervisor::loop({}): valid indices are 0..{}", index, loops_.size() - 1));
+  }
+  return *loops_[index];
+}
+
+Loop& Supervisor::pick() noexcept {
+  const std::size_t n = loops_.size();
+  // sync: relaxed; only spreads work, orders nothing.
+  const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.placement == Placement::least_loaded) {
+    std::size_t best = start % n;
+    std::size_t best_load = loops_[best]->load();
+    for (std::size_t k = 1; k < n && best_load > 0; ++k) {
+      const std::size_t i = (start + k) % n;
+      const std::size_t l = loops_[i]->load();
+      if (l < best_load) {
+        best = i;
+        best_load = l;
+      }
+    }
+    return *loops_[best];
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    Loop& loop = *loops_[(start + k) % n];
+    if (loop.stats().queue_depth < loop.submit_queue_capacity()) return loop;
+  }
+  return *loops_[start % n];  // all full: the submission will be rejected with a clear error
+}
+
+Loop& Supervisor::loop_for_key(std::string_view key) const noexcept {
+  return *loops_[std::hash<std::string_view>{}(key) % loops_.size()];
+}
+
+Loop& Supervisor::loop_for_key(std::uint64_t key) const noexcept {
+  // Mix the bits so that consecutive keys spread evenly (splitmix64 finaliser).
+  key ^= key >> 30;
+  key *= 0xbf58476d1ce4e5b9ULL;
+  key ^= key >> 27;
+  key *= 0x94d049bb133111ebULL;
+  key ^= key >> 31;
+  return *loops_[key % loops_.size()];
+}
+
+bool Supervisor::owns_current_thread() const noexcept {
+  Loop* current = Loop::current_or_null();
+  return current != nullptr &&
+         std::any_of(loops_.begin(), loops_.end(), [&](const auto& l) { return l.get() == current; });
+}
+
+void Supervisor::check_open() const {
+  if (closing_.load()) throw RuntimeClosed("the supervisor is shutting down or stopped; the work was not accepted");
+}
+
+bool Supervisor::is_closed() const noexcept { return closing_.load(); }
+
+ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
+  if (owns_current_thread()) {
+    throw WrongThreadError(
+        "Supervisor::shutdown() called from one of its own loops; it would wait for itself. "
+        "Call it from a thread that runs no loop of this supervisor");
+  }
+  detail::lock_guard guard(shutdown_mu_);
+  if (shut_down_) return report_;
+  closing_.store(true);
+  const auto start = Loop::clock::now();
+  spdlog::info("supervisor: shutting down {} loop(s), grace {} ms", loops_.size(), grace.count());
+
+  for (auto& loop : loops_) loop->close_submissions();
+  const auto drain_deadline = start + grace;
+  std::vector<Loop*> busy;
+  for (auto& loop : loops_) {
+    if (!loop->wait_quiescent(drain_deadline)) busy.push_back(loop.get());
+  }
+  if (!busy.empty()) {
+    for (Loop* loop : busy) loop->cancel_all_tasks();
+    const auto cancel_deadline = Loop::clock::now() + options_.cancel_timeout;
+    for (Loop* loop : busy) loop->wait_quiescent(cancel_deadline);
+  }
+
+  std::vector<detail::ShardedBase*> services;
+  {
+    detail::lock_guard g(services_mu_);
+    services = services_;
+  }
+  for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->stop_shards();
+
+  for (auto& loop : loops_) loop->finish();
+  for (auto& thread : threads_->threads) thread.join();
+
+  ShutdownReport total;
+  for (auto& loop : loops_) total += loop->report();
+  total.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Loop::clock::now() - start);
+  report_ = total;
+  shut_down_ = true;
+  spdlog::info("supervisor: shut down: {}", total.to_string());
+  return total;
+}
+
+std::vector<TaskInfo> Supervisor::all_tasks(std::chrono::milliseconds timeout) {
+  if (owns_current_thread()) {
+    throw WrongThreadError("Supervisor::all_tasks() blocks; call it off the supervisor's loops, "
+                           "or use Loop::all_tasks() on a loop");
+  }
+  std::vector<ThreadFuture<std::vector<TaskInfo>>> answers;
+  for (auto& loop : loops_) {
+    auto state = detail::make_future_state<std::vector<TaskInfo>>();
+    Loop* l = loop.get();
+    l->shared()->post_control([state, l] {
+      try {
+        state->set_value(l->all_tasks());
+      } catch (...) {
+        state->set_exception(std::current_exception());
+      }
+    });
+    answers.emplace_back(state);
+  }
+  std::vector<TaskInfo> out;
+  const auto deadline = Loop::clock::now() + timeout;
+  for (auto& answer : answers) {
+    if (!answer.wait_for(deadline - Loop::clock::now())) continue;  // a stalled loop: skip it
+    auto part = answer.get();
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+std::vector<LoopStats> Supervisor::stats() const {
+  std::vector<LoopStats> out;
+  out.reserve(loops_.size());
+  for (const auto& loop : loops_) out.push_back(loop->stats());
+  return out;
+}
+
+void Supervisor::add_service(detail::ShardedBase* service) {
+  detail::lock_guard g(services_mu_);
+  services_.push_back(service);
+}
+
+void Supervisor::remove_service(detail::ShardedBase* service) noexcept {
+  detail::lock_guard g(services_mu_);
+  std::erase(services_, service);
+}
+
+}  // namespace loopvisor

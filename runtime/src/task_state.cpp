@@ -1,0 +1,206 @@
+// The task state machine: cancellation, completion, diagnostics, and the current-task marker.
+#include "loopvisor/detail/task_state.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+#include <fmt/format.h>
+
+#include "loop_impl.hpp"
+#include "loopvisor/detail/task_executor.hpp"
+#include "loopvisor/errors.hpp"
+
+namespace loopvisor {
+
+const char* to_string(TaskStatus status) noexcept {
+  switch (status) {
+    case TaskStatus::pending:
+      return "pending";
+    case TaskStatus::running:
+      return "running";
+    case TaskStatus::done:
+      return "done";
+    case TaskStatus::cancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+namespace {
+// sync: relaxed; ids only need to be unique.
+atomic<std::uint64_t> next_task_id{1};
+thread_local std::uint64_t tls_task_id = 0;
+}  // namespace
+
+std::uint64_t current_task_id() noexcept { return tls_task_id; }
+TaskScope::TaskScope(std::uint64_t id) noexcept : previous_(tls_task_id) { tls_task_id = id; }
+TaskScope::~TaskScope() { tls_task_id = previous_; }
+
+void throw_result_taken() {
+  throw InvalidStateError("the task's move-only result was already taken by an earlier reader");
+}
+
+TaskBase::TaskBase(Loop& loop, std::string name)
+    : id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
+      name_(name.empty() ? "Task-" + std::to_string(id_) : std::move(name)),
+      loop_(&loop),
+      shared_(loop.shared()),
+      created_(std::chrono::steady_clock::now()) {}
+
+TaskBase::~TaskBase() {
+  if (error_ && !retrieved_.load() && status() == TaskStatus::done) {
+    ExceptionContext context;
+    context.message = "Task exception was never retrieved";
+    context.exception = error_;
+    context.task_id = id_;
+    context.task_name = name_;
+    shared_->report(std::move(context));
+  }
+}
+
+TaskInfo TaskBase::info() const {
+  TaskInfo info;
+  info.id = id_;
+  info.name = name_;
+  info.loop_index = shared_->index();
+  info.status = status();
+  info.age = std::chrono::steady_clock::now() - created_;
+  return info;
+}
+
+bool TaskBase::cancel() {
+  if (!shared_->is_current()) {
+    if (is_terminal()) return false;
+    // Posted outside the bounded inbox: a cancellation is never rejected, and it wakes the loop.
+    shared_->post_control([self = shared_from_this()] { self->cancel_on_loop(); });
+    return true;
+  }
+  return cancel_on_loop();
+}
+
+bool TaskBase::cancel_on_loop() noexcept {
+  if (is_terminal()) return false;
+  cancel_requested_ = true;
+  if (status() == TaskStatus::running) signal_.emit(boost::asio::cancellation_type::terminal);
+  return true;
+}
+
+void TaskBase::add_done_callback(Callback fn) {
+  if (!shared_->is_current()) {
+    throw WrongThreadError(fmt::format("Task::add_done_callback must be called on loop '{}'", shared_->name()));
+  }
+  if (is_terminal()) {
+    loop_->call_soon(std::move(fn));
+  } else {
+    done_callbacks_.push_back(std::move(fn));
+  }
+}
+
+void TaskBase::add_hook(Callback fn) {
+  if (is_terminal()) {
+    fn();
+  } else {
+    hooks_.push_back(std::move(fn));
+  }
+}
+
+std::exception_ptr TaskBase::retrieve_exception() {
+  retrieved_.store(true);
+  if (error_) return error_;
+  if (status() == TaskStatus::cancelled) {
+    return std::make_exception_ptr(
+        CancelledError(fmt::format("task '{}' (#{}) was cancelled", name_, id_)));
+  }
+  return nullptr;
+}
+
+bool TaskBase::begin() noexcept {
+  if (cancel_requested_) return false;
+  // sync: release; readers on other threads only use the status as a hint.
+  status_.store(TaskStatus::running, std::memory_order_release);
+  return true;
+}
+
+void TaskBase::finish_ok() noexcept { finish(TaskStatus::done); }
+
+void TaskBase::finish_cancelled() noexcept { finish(TaskStatus::cancelled); }
+
+void TaskBase::finish_error(std::exception_ptr error) noexcept {
+  bool cancelled = false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const CancelledError&) {
+    cancelled = true;
+  } catch (const boost::system::system_error& e) {
+    cancelled = cancel_requested_ && e.code() == boost::asio::error::operation_aborted;
+  } catch (...) {
+  }
+  if (cancelled) {
+    finish(TaskStatus::cancelled);
+  } else {
+    error_ = std::move(error);
+    finish(TaskStatus::done);
+  }
+}
+
+void TaskBase::abandon() noexcept {
+  abandoned_ = true;
+  retrieved_.store(true);
+  try {
+    error_ = std::make_exception_ptr(RuntimeClosed(fmt::format(
+        "task '{}' (#{}) was destroyed while pending: its loop shut down before it finished", name_, id_)));
+  } catch (...) {
+  }
+  ExceptionContext context;
+  context.message = "Task was destroyed but it is pending";
+  context.task_id = id_;
+  context.task_name = name_;
+  shared_->report(std::move(context));
+  finish(TaskStatus::cancelled);
+}
+
+void TaskBase::finish(TaskStatus to) noexcept {
+  // sync: release pairs with status()'s acquire.
+  status_.store(to, std::memory_order_release);
+  loop_->impl_->on_task_finished(this, to);
+  auto hooks = std::move(hooks_);
+  for (auto& hook : hooks) {
+    try {
+      hook();
+    } catch (...) {
+      ExceptionContext context;
+      context.message = "task completion hook raised an exception";
+      context.exception = std::current_exception();
+      context.task_id = id_;
+      context.task_name = name_;
+      shared_->report(std::move(context));
+    }
+  }
+  auto callbacks = std::move(done_callbacks_);
+  if (abandoned_) {
+    if (!callbacks.empty()) {
+      ExceptionContext context;
+      context.message = fmt::format("{} done callback(s) dropped: the loop is gone", callbacks.size());
+      context.task_id = id_;
+      context.task_name = name_;
+      shared_->report(std::move(context));
+    }
+    return;
+  }
+  for (auto& cb : callbacks) {
+    try {
+      loop_->call_soon(std::move(cb));
+    } catch (...) {
+      ExceptionContext context;
+      context.message = "could not schedule a done callback";
+      context.exception = std::current_exception();
+      context.task_id = id_;
+      context.task_name = name_;
+      shared_->report(std::move(context));
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace loopvisor

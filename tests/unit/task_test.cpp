@@ -1,0 +1,207 @@
+// Task<T>: states, results, cancellation, done callbacks, diagnostics, current_task.
+#include "loopvisor/task.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+#include "loopvisor/loop.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+asio::awaitable<int> answer_after(std::chrono::milliseconds d, int value) {
+  co_await sleep_for(d);
+  co_return value;
+}
+
+asio::awaitable<int> fail_after(std::chrono::milliseconds d) {
+  co_await sleep_for(d);
+  throw std::runtime_error("boom");
+}
+
+asio::awaitable<void> set_flag(bool* flag) {
+  *flag = true;
+  co_return;
+}
+
+// Parameters (not lambda captures) live in the coroutine frame.
+asio::awaitable<int> await_task(Task<int> task) { co_return co_await task.async_wait(); }
+
+TEST(Task, IsPendingUntilTheLoopRunsItThenDone) {
+  auto states = run_on_loop([]() -> asio::awaitable<std::vector<TaskStatus>> {
+    std::vector<TaskStatus> seen;
+    auto task = create_task(answer_after(0ms, 1));
+    seen.push_back(task.status());  // not started: its first step is queued
+    co_await task.async_wait();
+    seen.push_back(task.status());
+    co_return seen;
+  });
+  EXPECT_EQ(states, (std::vector<TaskStatus>{TaskStatus::pending, TaskStatus::done}));
+}
+
+TEST(Task, ResultReturnsTheValueAndThrowsInvalidStateWhilePending) {
+  auto r = run_on_loop([]() -> asio::awaitable<int> {
+    auto task = create_task(answer_after(10ms, 42), "answer");
+    EXPECT_THROW((void)task.result(), InvalidStateError);
+    EXPECT_EQ(task.name(), "answer");
+    const int awaited = co_await task.async_wait();
+    EXPECT_EQ(awaited, 42);
+    co_return task.result();
+  });
+  EXPECT_EQ(r, 42);
+}
+
+TEST(Task, ExceptionPropagatesToAwaiterAndResult) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto task = create_task(fail_after(1ms));
+    EXPECT_THROW((void)co_await task.async_wait(), std::runtime_error);
+    EXPECT_EQ(task.status(), TaskStatus::done);
+    EXPECT_THROW((void)task.result(), std::runtime_error);
+    EXPECT_NE(task.exception(), nullptr);
+  });
+}
+
+TEST(Task, CancelEndsASleepingTaskCancelledAndAwaitThrowsCancelledError) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto task = create_task(answer_after(10s, 1));
+    co_await sleep_for(1ms);  // let it start and block in its sleep
+    EXPECT_EQ(task.status(), TaskStatus::running);
+    EXPECT_TRUE(task.cancel());
+    EXPECT_THROW((void)co_await task.async_wait(), CancelledError);
+    EXPECT_TRUE(task.cancelled());
+    EXPECT_FALSE(task.cancel()) << "cancel() of an ended task returns false";
+    EXPECT_THROW((void)task.result(), CancelledError);
+  });
+}
+
+TEST(Task, CancelBeforeFirstStepNeverRunsTheBody) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    bool ran = false;
+    auto task = create_task(set_flag(&ran));
+    EXPECT_TRUE(task.cancel());
+    EXPECT_THROW(co_await task.async_wait(), CancelledError);
+    EXPECT_FALSE(ran);
+    EXPECT_EQ(task.status(), TaskStatus::cancelled);
+  });
+}
+
+TEST(Task, TaskThatSwallowsCancellationEndsDone) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto task = create_task([]() -> asio::awaitable<int> {
+      try {
+        co_await sleep_for(10s);
+      } catch (const boost::system::system_error&) {
+        co_return 7;  // cleaned up and carried on, as asyncio allows
+      }
+      co_return 0;
+    }());
+    co_await sleep_for(1ms);
+    EXPECT_TRUE(task.cancel());
+    EXPECT_EQ(co_await task.async_wait(), 7);
+    EXPECT_EQ(task.status(), TaskStatus::done);
+  });
+}
+
+TEST(Task, CancellingTheAwaiterCancelsTheAwaitedTask) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto inner = create_task(answer_after(10s, 1), "inner");
+    auto outer = create_task(await_task(inner), "outer");
+    co_await sleep_for(1ms);
+    EXPECT_TRUE(outer.cancel());
+    EXPECT_THROW((void)co_await outer.async_wait(), CancelledError);
+    EXPECT_TRUE(inner.cancelled());
+  });
+}
+
+TEST(Task, DoneCallbacksRunOnTheLoopInRegistrationOrderEvenIfAddedLate) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<int> order;
+    auto task = create_task(answer_after(1ms, 5));
+    task.add_done_callback([&](Task<int> t) { order.push_back(t.result()); });
+    task.add_done_callback([&](Task<int>) { order.push_back(2); });
+    co_await task.async_wait();
+    task.add_done_callback([&](Task<int>) { order.push_back(3); });
+    EXPECT_TRUE(order.size() <= 2u) << "callbacks are scheduled, never run inline";
+    co_await yield_now();  // the late callback was queued before this resumption
+    EXPECT_EQ(order, (std::vector<int>{5, 2, 3}));
+  });
+}
+
+TEST(Task, CurrentTaskFollowsTheTaskAcrossAwaits) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto probe = [](std::chrono::milliseconds d) -> asio::awaitable<std::uint64_t> {
+      const auto before = current_task().id();
+      co_await sleep_for(d);
+      EXPECT_EQ(current_task().id(), before);
+      co_return current_task().id();
+    };
+    auto a = create_task(probe(5ms), "a");
+    auto b = create_task(probe(1ms), "b");
+    EXPECT_EQ(co_await a.async_wait(), a.id());
+    EXPECT_EQ(co_await b.async_wait(), b.id());
+  });
+}
+
+TEST(Task, AllTasksListsLiveTasksOnly) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto a = create_task(answer_after(50ms, 1), "long");
+    auto b = create_task(answer_after(0ms, 2), "short");
+    co_await b.async_wait();
+    auto live = Loop::current().all_tasks();
+    bool has_long = false, has_short = false;
+    for (auto& info : live) {
+      has_long |= info.name == "long";
+      has_short |= info.name == "short";
+    }
+    EXPECT_TRUE(has_long);
+    EXPECT_FALSE(has_short);
+    a.cancel();
+  });
+}
+
+TEST(Task, UnretrievedExceptionIsReportedWhenTheLastHandleGoes) {
+  std::vector<std::string> reports;
+  std::mutex mu;
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    std::lock_guard g(mu);
+    reports.push_back(c.message + "|" + c.task_name);
+  };
+  run_on_loop(
+      []() -> asio::awaitable<void> {
+        {
+          auto t = create_task(fail_after(0ms), "forgotten");
+          co_await until([&] { return t.done(); });
+        }  // last handle dropped here
+        co_return;
+      },
+      options);
+  std::lock_guard g(mu);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0], "Task exception was never retrieved|forgotten");
+}
+
+TEST(Task, RetrievedExceptionIsNotReported) {
+  std::atomic<int> reports{0};
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext&) { ++reports; };
+  run_on_loop(
+      []() -> asio::awaitable<void> {
+        auto t = create_task(fail_after(0ms));
+        EXPECT_THROW(co_await t.async_wait(), std::runtime_error);
+      },
+      options);
+  EXPECT_EQ(reports.load(), 0);
+}
+
+TEST(Task, CreateTaskOffLoopIsAClearError) {
+  Loop loop;
+  EXPECT_THROW((void)loop.create_task(answer_after(0ms, 1)), WrongThreadError);
+  EXPECT_THROW((void)create_task(answer_after(0ms, 1)), WrongThreadError);
+}
+
+}  // namespace
+}  // namespace loopvisor::test
