@@ -130,7 +130,7 @@ class [[nodiscard]] ThreadFuture {
 
   void check_may_block() const {
     const auto* producer = checked().producer();
-    if (producer != nullptr && producer->is_current()) {
+    if (producer != nullptr && producer->is_current() && state_->status() == State::Status::pending) {
       throw WrongThreadError("blocking on a ThreadFuture from the loop that must complete it "
                              "would deadlock; co_await it instead");
     }

@@ -1,0 +1,231 @@
+// Loop: current(), run_forever/stop, call_soon FIFO, timers, thread-safe submission, errors.
+#include "loopvisor/loop.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+TEST(Loop, CurrentIsTheLoopRunningTheCodeAndFailsClearlyOffLoop) {
+  EXPECT_EQ(Loop::current_or_null(), nullptr);
+  try {
+    (void)Loop::current();
+    FAIL() << "expected WrongThreadError";
+  } catch (const WrongThreadError& e) {
+    EXPECT_NE(std::string(e.what()).find("not running a loopvisor loop"), std::string::npos);
+  }
+  LoopThread lt;
+  Loop* seen = lt->submit([] { return &Loop::current(); }).get(bound);
+  EXPECT_EQ(seen, &lt.loop());
+}
+
+TEST(Loop, StandaloneRunForeverOnUserThreadStopsFromAnotherThread) {
+  Loop loop;
+  Signal ran;
+  std::thread runner([&] { loop.run_forever(); });
+  loop.call_soon_threadsafe([&] { ran.set(); });
+  ASSERT_TRUE(ran.wait());
+  EXPECT_TRUE(loop.is_running());
+  loop.stop();
+  runner.join();
+  EXPECT_FALSE(loop.is_running());
+  // Work queued after stop waits for the next run; close() runs it.
+  std::atomic<bool> later{false};
+  loop.call_soon_threadsafe([&] { later = true; });
+  const auto report = loop.close(1s, 1s);
+  EXPECT_TRUE(later.load());
+  EXPECT_EQ(report.callbacks_run, 1u);
+  EXPECT_TRUE(loop.is_closed());
+  EXPECT_THROW(loop.run_forever(), InvalidStateError);
+}
+
+TEST(Loop, CallSoonRunsInFifoOrder) {
+  auto order = run_on_loop([]() -> asio::awaitable<std::vector<int>> {
+    std::vector<int> seen;
+    for (int i = 0; i < 100; ++i) Loop::current().call_soon([&seen, i] { seen.push_back(i); });
+    co_await until([&] { return seen.size() == 100; });
+    co_return seen;
+  });
+  std::vector<int> expected(100);
+  for (int i = 0; i < 100; ++i) expected[i] = i;
+  EXPECT_EQ(order, expected);
+}
+
+TEST(Loop, TimersRunInDeadlineOrderAndFifoForEqualDeadlines) {
+  auto order = run_on_loop([]() -> asio::awaitable<std::vector<int>> {
+    std::vector<int> seen;
+    Loop& loop = Loop::current();
+    const auto t0 = loop.time();
+    loop.call_at(t0 + 30ms, [&] { seen.push_back(3); });
+    loop.call_at(t0 + 10ms, [&] { seen.push_back(1); });
+    loop.call_at(t0 + 20ms, [&] { seen.push_back(2); });
+    loop.call_at(t0 + 20ms, [&] { seen.push_back(22); });
+    loop.call_later(0ms, [&] { seen.push_back(0); });
+    co_await until([&] { return seen.size() == 5; });
+    co_return seen;
+  });
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 22, 3}));
+}
+
+TEST(Loop, CallLaterWaitsAtLeastItsDelay) {
+  auto waited = run_on_loop([]() -> asio::awaitable<std::chrono::steady_clock::duration> {
+    Loop& loop = Loop::current();
+    const auto t0 = loop.time();
+    std::chrono::steady_clock::time_point fired{};
+    loop.call_later(20ms, [&] { fired = std::chrono::steady_clock::now(); });
+    co_await until([&] { return fired != std::chrono::steady_clock::time_point{}; });
+    co_return fired - t0;
+  });
+  EXPECT_GE(waited, 20ms);
+}
+
+TEST(Loop, CancelledHandlesNeverRun) {
+  auto ran = run_on_loop([]() -> asio::awaitable<std::vector<int>> {
+    std::vector<int> seen;
+    Loop& loop = Loop::current();
+    auto a = loop.call_soon([&] { seen.push_back(1); });
+    auto b = loop.call_later(1ms, [&] { seen.push_back(2); });
+    auto c = loop.call_soon([&] { seen.push_back(3); });
+    loop.call_later(5ms, [&] { seen.push_back(4); });
+    EXPECT_TRUE(a.cancel());
+    EXPECT_TRUE(b.cancel());
+    EXPECT_FALSE(a.cancel()) << "a second cancel reports false";
+    co_await until([&] { return !seen.empty() && seen.back() == 4; });
+    EXPECT_FALSE(c.cancel()) << "cancel after the run reports false";
+    co_return seen;
+  });
+  EXPECT_EQ(ran, (std::vector<int>{3, 4}));
+}
+
+TEST(Loop, ThreadsafeHandleCancelFromAnotherThreadPreventsTheRun) {
+  Loop loop;  // not running: submissions wait in the queue
+  std::atomic<int> ran{0};
+  auto h1 = loop.call_soon_threadsafe([&] { ran += 1; });
+  auto h2 = loop.call_soon_threadsafe([&] { ran += 10; });
+  bool cancelled = false;
+  std::thread other([&] { cancelled = h2.cancel(); });
+  other.join();
+  EXPECT_TRUE(cancelled);
+  loop.close(1s, 1s);
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_FALSE(h1.cancel());
+  EXPECT_FALSE(h2.cancel());
+}
+
+TEST(Loop, OnLoopApisFailClearlyOffLoop) {
+  Loop loop;
+  EXPECT_THROW(loop.call_soon([] {}), WrongThreadError);
+  EXPECT_THROW(loop.call_later(1ms, [] {}), WrongThreadError);
+  EXPECT_THROW((void)loop.all_tasks(), WrongThreadError);
+}
+
+TEST(Loop, FullQueueRejectsAtOnceAndNothingAcceptedIsLost) {
+  LoopOptions options;
+  options.submit_queue_capacity = 4;
+  Loop loop(options);  // not running: nothing drains
+  std::atomic<int> ran{0};
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 10; ++i) {
+    try {
+      loop.call_soon_threadsafe([&] { ++ran; });
+      ++accepted;
+    } catch (const SubmissionRejected& e) {
+      ++rejected;
+      EXPECT_NE(std::string(e.what()).find("queue is full"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(accepted, 4);
+  EXPECT_EQ(rejected, 6);
+  EXPECT_EQ(loop.stats().submissions_rejected, 6u);
+  loop.close(1s, 1s);
+  EXPECT_EQ(ran.load(), 4);
+}
+
+TEST(Loop, SubmitAfterCloseIsRuntimeClosed) {
+  Loop loop;
+  loop.close(1s, 1s);
+  EXPECT_THROW(loop.call_soon_threadsafe([] {}), RuntimeClosed);
+  EXPECT_THROW((void)loop.submit([] { return 1; }), RuntimeClosed);
+  EXPECT_EQ(loop.stats().submissions_rejected, 2u);
+  EXPECT_EQ(loop.close().submissions_rejected, 0u) << "close is idempotent: the first report";
+}
+
+TEST(Loop, ThrowingCallbackIsReportedAndTheLoopGoesOn) {
+  std::mutex mu;
+  std::vector<std::string> messages;
+  LoopOptions options;
+  options.name = "handler-loop";
+  options.exception_handler = [&](const ExceptionContext& c) {
+    std::lock_guard g(mu);
+    messages.push_back(describe(c));
+  };
+  LoopThread lt(options);
+  lt->call_soon_threadsafe([] { throw std::runtime_error("bad callback"); });
+  EXPECT_EQ(lt->submit([] { return 5; }).get(bound), 5) << "the loop survived";
+  std::lock_guard g(mu);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0], "handler-loop: callback raised an exception: bad callback");
+  EXPECT_EQ(lt->stats().unhandled_exceptions, 1u);
+}
+
+TEST(Loop, BlockingCallbackDelaysTheCallbacksBehindItOnTheSameLoop) {
+  LoopThread lt;
+  Signal release;
+  std::atomic<bool> second_ran{false};
+  lt->call_soon_threadsafe([&] { release.wait(); });
+  lt->call_soon_threadsafe([&] { second_ran = true; });
+  auto probe = lt->submit([] { return true; });
+  EXPECT_FALSE(probe.wait_for(50ms)) << "the loop is held by the blocking callback";
+  EXPECT_FALSE(second_ran.load());
+  release.set();
+  EXPECT_TRUE(probe.get(bound));
+  EXPECT_TRUE(second_ran.load());
+}
+
+TEST(Loop, StatsCountAcceptedRunAndTasks) {
+  LoopThread lt;
+  for (int i = 0; i < 10; ++i) (void)lt->submit([] {}).get(bound);
+  auto f = lt->run_coroutine_threadsafe([]() -> asio::awaitable<int> { co_return 1; }());
+  EXPECT_EQ(f.get(bound), 1);
+  const auto s = lt->stats();
+  EXPECT_GE(s.callbacks_run, 11u);
+  EXPECT_EQ(s.tasks_started, 1u);
+  EXPECT_EQ(s.tasks_done_ok, 1u);
+  EXPECT_EQ(s.tasks_active, 0u);
+  EXPECT_TRUE(s.running);
+}
+
+TEST(Loop, CloseCancelsTasksThatOutliveTheGraceAndReportsThem) {
+  Loop loop;
+  auto sleeper = loop.run_coroutine_threadsafe(sleep_for(10s), "sleeper");
+  auto quick = loop.run_coroutine_threadsafe([]() -> asio::awaitable<int> { co_return 3; }(), "quick");
+  const auto report = loop.close(50ms, 1s);
+  EXPECT_EQ(quick.get(bound), 3);
+  EXPECT_THROW(sleeper.get(bound), CancelledError);
+  EXPECT_EQ(report.tasks_completed, 1u);
+  EXPECT_EQ(report.tasks_cancelled, 1u);
+  EXPECT_EQ(report.tasks_abandoned, 0u);
+  EXPECT_FALSE(report.graceful());
+}
+
+TEST(Loop, CloseFromItsOwnThreadIsAClearError) {
+  LoopThread lt;
+  auto f = lt->submit([&] {
+    try {
+      Loop::current().close();
+    } catch (const WrongThreadError&) {
+      return true;
+    }
+    return false;
+  });
+  EXPECT_TRUE(f.get(bound));
+}
+
+}  // namespace
+}  // namespace loopvisor::test

@@ -1,0 +1,260 @@
+// Supervisor: loop threads, placement, accounting under load, graceful shutdown.
+#include "loopvisor/supervisor.hpp"
+
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+SupervisorOptions with_loops(std::size_t n) {
+  SupervisorOptions o;
+  o.loops = n;
+  return o;
+}
+
+std::string thread_name() {
+  char buf[32] = {};
+  pthread_getname_np(pthread_self(), buf, sizeof buf);
+  return buf;
+}
+
+TEST(Supervisor, StartsOneNamedThreadPerLoop) {
+  Supervisor sup(with_loops(3));
+  ASSERT_EQ(sup.size(), 3u);
+  std::set<std::thread::id> threads;
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto [name, id, index] = sup.loop(i).submit([] {
+      return std::make_tuple(thread_name(), std::this_thread::get_id(), Loop::current().index());
+    }).get(bound);
+    EXPECT_EQ(name, "lv-loop-" + std::to_string(i));
+    EXPECT_EQ(index, i);
+    threads.insert(id);
+    EXPECT_TRUE(sup.loop(i).is_running());
+  }
+  EXPECT_EQ(threads.size(), 3u);
+  EXPECT_THROW((void)sup.loop(3), std::out_of_range);
+}
+
+TEST(Supervisor, ZeroLoopsMeansOnePerHardwareThread) {
+  Supervisor sup(with_loops(0));
+  EXPECT_EQ(sup.size(), std::max(1u, std::thread::hardware_concurrency()));
+}
+
+TEST(Supervisor, RoundRobinSpreadsSubmissionsOverLoops) {
+  Supervisor sup(with_loops(4));
+  std::vector<ThreadFuture<std::size_t>> futures;
+  for (int i = 0; i < 8; ++i) futures.push_back(sup.submit([] { return Loop::current().index(); }));
+  std::vector<int> per_loop(4, 0);
+  for (auto& f : futures) ++per_loop[f.get(bound)];
+  EXPECT_EQ(per_loop, (std::vector<int>{2, 2, 2, 2}));
+}
+
+TEST(Supervisor, LeastLoadedAvoidsABusyLoop) {
+  SupervisorOptions o = with_loops(2);
+  o.placement = Placement::least_loaded;
+  Supervisor sup(o);
+  Signal release;
+  // Make loop 0 busy: one blocked callback and many queued behind it.
+  sup.loop(0).call_soon_threadsafe([&] { release.wait(); });
+  for (int i = 0; i < 50; ++i) sup.loop(0).call_soon_threadsafe([] {});
+  std::vector<ThreadFuture<std::size_t>> futures;
+  for (int i = 0; i < 10; ++i) futures.push_back(sup.submit([] { return Loop::current().index(); }));
+  release.set();
+  for (auto& f : futures) EXPECT_EQ(f.get(bound), 1u);
+}
+
+TEST(Supervisor, SameKeyAlwaysPicksTheSameLoop) {
+  Supervisor sup(with_loops(4));
+  EXPECT_EQ(&sup.loop_for_key("user-17"), &sup.loop_for_key("user-17"));
+  EXPECT_EQ(&sup.loop_for_key(std::uint64_t{99}), &sup.loop_for_key(std::uint64_t{99}));
+  std::set<const Loop*> used;
+  for (std::uint64_t k = 0; k < 64; ++k) used.insert(&sup.loop_for_key(k));
+  EXPECT_EQ(used.size(), 4u) << "keys spread over all loops";
+}
+
+TEST(Supervisor, PinsLoopsToConfiguredCpus) {
+  SupervisorOptions o = with_loops(2);
+  o.cpu_affinity = {0};
+  Supervisor sup(o);
+  for (std::size_t i = 0; i < 2; ++i) {
+    int cpus = sup.loop(i).submit([] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      pthread_getaffinity_np(pthread_self(), sizeof set, &set);
+      return CPU_ISSET(0, &set) ? CPU_COUNT(&set) : -1;
+    }).get(bound);
+    EXPECT_EQ(cpus, 1);
+  }
+}
+
+TEST(Supervisor, InvalidCpuIsAClearError) {
+  SupervisorOptions o = with_loops(1);
+  o.cpu_affinity = {100000};
+  try {
+    Supervisor sup(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("CPU 100000"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Supervisor, BlockingCallbackDelaysItsLoopButNotOthers) {
+  Supervisor sup(with_loops(2));
+  Signal release;
+  sup.loop(0).call_soon_threadsafe([&] { release.wait(); });
+  auto behind = sup.loop(0).submit([] { return 1; });
+  auto other = sup.loop(1).submit([] { return 2; });
+  EXPECT_EQ(other.get(bound), 2) << "loop 1 is not held up";
+  EXPECT_FALSE(behind.done()) << "loop 0 is";
+  release.set();
+  EXPECT_EQ(behind.get(bound), 1);
+}
+
+TEST(Supervisor, EveryConcurrentSubmissionIsRunOrRejected) {
+  SupervisorOptions o = with_loops(4);
+  o.submit_queue_capacity = 1024;
+  Supervisor sup(o);
+  constexpr int producers = 8;
+  constexpr int per_producer = 100000;
+  std::atomic<std::uint64_t> ran{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      for (int i = 0; i < per_producer; ++i) {
+        try {
+          sup.loop((p + i) % 4).call_soon_threadsafe([&ran] { ran.fetch_add(1, std::memory_order_relaxed); });
+        } catch (const SubmissionRejected&) {
+          rejected.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto report = sup.shutdown(10s);
+  const std::uint64_t submitted = std::uint64_t{producers} * per_producer;
+  EXPECT_EQ(ran.load() + rejected.load(), submitted);
+  std::uint64_t stats_rejected = 0;
+  for (const auto& s : sup.stats()) stats_rejected += s.submissions_rejected;
+  EXPECT_EQ(stats_rejected, rejected.load());
+  EXPECT_GT(ran.load(), 0u);
+  EXPECT_EQ(report.tasks_abandoned, 0u);
+}
+
+TEST(Supervisor, ShutdownWaitsForTasksThatFinishWithinGrace) {
+  Supervisor sup(with_loops(2));
+  auto f = sup.run_coroutine_threadsafe([]() -> asio::awaitable<int> {
+    co_await sleep_for(30ms);
+    co_return 5;
+  }());
+  const auto report = sup.shutdown(5s);
+  EXPECT_EQ(f.get(bound), 5);
+  EXPECT_EQ(report.tasks_completed, 1u);
+  EXPECT_TRUE(report.graceful());
+}
+
+TEST(Supervisor, ShutdownCancelsTasksPastGraceAndEachEndsCancelled) {
+  Supervisor sup(with_loops(2));
+  std::vector<ThreadFuture<void>> sleepers;
+  for (int i = 0; i < 6; ++i) sleepers.push_back(sup.run_coroutine_threadsafe(sleep_for(30s)));
+  ASSERT_TRUE(eventually([&] {
+    std::uint64_t active = 0;
+    for (auto& s : sup.stats()) active += s.tasks_active;
+    return active == 6;
+  }));
+  const auto report = sup.shutdown(20ms);
+  EXPECT_EQ(report.tasks_cancelled, 6u);
+  EXPECT_EQ(report.tasks_abandoned, 0u);
+  for (auto& s : sleepers) EXPECT_THROW(s.get(bound), CancelledError);
+  for (auto& s : sup.stats()) EXPECT_EQ(s.tasks_active, 0u);
+}
+
+TEST(Supervisor, TaskIgnoringCancellationIsAbandonedAndItsFutureFails) {
+  std::atomic<int> destroyed_pending{0};
+  SupervisorOptions o = with_loops(1);
+  o.cancel_timeout = 50ms;
+  o.exception_handler = [&](const ExceptionContext& c) {
+    if (c.message == "Task was destroyed but it is pending") ++destroyed_pending;
+  };
+  ThreadFuture<void> stubborn;
+  {
+    Supervisor sup(o);
+    stubborn = sup.run_coroutine_threadsafe([]() -> asio::awaitable<void> {
+      for (;;) {
+        bool cancelled = false;
+        try {
+          co_await sleep_for(10s);
+        } catch (...) {
+          cancelled = true;
+        }
+        if (cancelled) co_await asio::this_coro::reset_cancellation_state();  // refuses to stop
+      }
+    }());
+    ASSERT_TRUE(eventually([&] { return sup.loop(0).stats().tasks_active == 1; }));
+    const auto report = sup.shutdown(10ms);
+    EXPECT_EQ(report.tasks_abandoned, 1u);
+  }
+  EXPECT_EQ(destroyed_pending.load(), 1);
+  EXPECT_THROW(stubborn.get(bound), RuntimeClosed);
+}
+
+TEST(Supervisor, SubmitAfterShutdownIsRuntimeClosed) {
+  Supervisor sup(with_loops(2));
+  sup.shutdown(1s);
+  EXPECT_TRUE(sup.is_closed());
+  EXPECT_THROW(sup.call_soon_threadsafe([] {}), RuntimeClosed);
+  EXPECT_THROW((void)sup.run_coroutine_threadsafe(sleep_for(1ms)), RuntimeClosed);
+  EXPECT_THROW(sup.loop(0).call_soon_threadsafe([] {}), RuntimeClosed);
+}
+
+TEST(Supervisor, ShutdownIsIdempotentAndSafeFromManyThreads) {
+  Supervisor sup(with_loops(2));
+  std::vector<std::thread> threads;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      sup.shutdown(1s);
+      ++done;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(done.load(), 4);
+  for (std::size_t i = 0; i < sup.size(); ++i) EXPECT_FALSE(sup.loop(i).is_running());
+}
+
+TEST(Supervisor, ShutdownFromALoopThreadIsAClearError) {
+  Supervisor sup(with_loops(1));
+  auto f = sup.loop(0).submit([&sup] {
+    try {
+      sup.shutdown(1s);
+    } catch (const WrongThreadError&) {
+      return true;
+    }
+    return false;
+  });
+  EXPECT_TRUE(f.get(bound));
+}
+
+TEST(Supervisor, AllTasksSpansEveryLoop) {
+  Supervisor sup(with_loops(2));
+  auto a = sup.loop(0).run_coroutine_threadsafe(sleep_for(10s), "on-zero");
+  auto b = sup.loop(1).run_coroutine_threadsafe(sleep_for(10s), "on-one");
+  ASSERT_TRUE(eventually([&] { return sup.all_tasks().size() == 2; }));
+  std::set<std::pair<std::string, std::size_t>> seen;
+  for (const auto& t : sup.all_tasks()) seen.emplace(t.name, t.loop_index);
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, std::size_t>>{{"on-zero", 0}, {"on-one", 1}}));
+  a.cancel();
+  b.cancel();
+}
+
+}  // namespace
+}  // namespace loopvisor::test

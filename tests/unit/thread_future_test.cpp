@@ -1,0 +1,164 @@
+// ThreadFuture<T>: blocking get with and without timeout, cancel, done callbacks, cross-loop await.
+#include "loopvisor/thread_future.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "loopvisor/loop.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await sleep_for(d);
+  co_return v;
+}
+
+TEST(ThreadFuture, GetBlocksUntilTheCoroutineReturns) {
+  LoopThread lt;
+  auto f = lt->run_coroutine_threadsafe(value_after(5ms, 11));
+  EXPECT_EQ(f.get(), 11);
+  EXPECT_TRUE(f.done());
+  EXPECT_EQ(f.get(), 11) << "a copyable result can be read again";
+}
+
+TEST(ThreadFuture, GetWithTimeoutThrowsTimeoutErrorWhileStillRunning) {
+  LoopThread lt;
+  auto f = lt->run_coroutine_threadsafe(value_after(10s, 1));
+  EXPECT_THROW((void)f.get(10ms), TimeoutError);
+  EXPECT_FALSE(f.wait_for(1ms));
+  EXPECT_FALSE(f.done());
+  EXPECT_TRUE(f.cancel());
+}
+
+TEST(ThreadFuture, CancelCancelsTheTaskOnItsLoop) {
+  LoopThread lt;
+  Signal started;
+  std::atomic<bool> unwound{false};
+  auto f = lt->run_coroutine_threadsafe([](Signal* s, std::atomic<bool>* u) -> asio::awaitable<int> {
+    s->set();
+    try {
+      co_await sleep_for(10s);
+    } catch (...) {
+      *u = true;
+      throw;
+    }
+    co_return 1;
+  }(&started, &unwound));
+  ASSERT_TRUE(started.wait());
+  EXPECT_TRUE(f.cancel());
+  EXPECT_TRUE(f.cancelled());
+  EXPECT_THROW((void)f.get(), CancelledError);
+  EXPECT_TRUE(eventually([&] { return unwound.load(); })) << "the task itself was cancelled and unwound";
+  EXPECT_TRUE(eventually([&] { return lt->stats().tasks_cancelled == 1; }));
+  EXPECT_FALSE(f.cancel()) << "cancel of a cancelled future is false";
+}
+
+TEST(ThreadFuture, CancelBeforeTheLoopStartsTheCoroutineMeansItNeverRuns) {
+  Loop loop;  // not running yet
+  std::atomic<bool> ran{false};
+  auto f = loop.run_coroutine_threadsafe([](std::atomic<bool>* r) -> asio::awaitable<void> {
+    *r = true;
+    co_return;
+  }(&ran));
+  EXPECT_TRUE(f.cancel());
+  loop.close(1s, 1s);
+  EXPECT_FALSE(ran.load());
+  EXPECT_THROW(f.get(), CancelledError);
+}
+
+TEST(ThreadFuture, ExceptionIsRethrownByGet) {
+  LoopThread lt;
+  auto f = lt->submit([]() -> int { throw std::invalid_argument("nope"); });
+  EXPECT_THROW((void)f.get(bound), std::invalid_argument);
+  EXPECT_NE(f.exception(), nullptr);
+}
+
+TEST(ThreadFuture, DoneCallbackRunsOnceWhenDoneAndAtOnceIfAddedAfter) {
+  LoopThread lt;
+  Signal go;
+  auto f = lt->submit([&go] {
+    go.wait();
+    return 3;
+  });
+  std::atomic<int> calls{0};
+  std::atomic<int> seen{0};
+  f.add_done_callback([&](ThreadFuture<int> done) {
+    seen = done.get();
+    ++calls;
+  });
+  EXPECT_EQ(calls.load(), 0);
+  go.set();
+  (void)f.get(bound);
+  EXPECT_TRUE(eventually([&] { return calls.load() == 1; }));
+  EXPECT_EQ(seen.load(), 3);
+  bool inline_call = false;
+  f.add_done_callback([&](ThreadFuture<int>) { inline_call = true; });
+  EXPECT_TRUE(inline_call);
+}
+
+TEST(ThreadFuture, CoAwaitFromAnotherLoopResumesOnTheAwaitingLoop) {
+  LoopThread a;
+  LoopThread b;
+  Loop* loop_b = &b.loop();
+  auto result = a->run_coroutine_threadsafe([](Loop* other) -> asio::awaitable<std::pair<int, bool>> {
+    Loop* home = &Loop::current();
+    auto remote = other->run_coroutine_threadsafe([]() -> asio::awaitable<int> {
+      co_await sleep_for(2ms);
+      co_return 21 * 2;
+    }());
+    const int v = co_await remote.async_wait();
+    co_return std::make_pair(v, &Loop::current() == home);
+  }(loop_b));
+  const auto [value, same_loop] = result.get(bound);
+  EXPECT_EQ(value, 42);
+  EXPECT_TRUE(same_loop);
+}
+
+TEST(ThreadFuture, CancellingTheAwaiterCancelsTheRemoteTask) {
+  LoopThread a;
+  LoopThread b;
+  Loop* loop_b = &b.loop();
+  auto outer = a->run_coroutine_threadsafe([](Loop* other) -> asio::awaitable<void> {
+    auto remote = other->run_coroutine_threadsafe(sleep_for(10s));
+    co_await remote.async_wait();
+  }(loop_b));
+  ASSERT_TRUE(eventually([&] { return b->stats().tasks_active == 1; }));
+  EXPECT_TRUE(outer.cancel());
+  EXPECT_TRUE(eventually([&] { return b->stats().tasks_cancelled == 1; }));
+}
+
+TEST(ThreadFuture, BlockingOnTheProducingLoopIsAClearError) {
+  LoopThread lt;
+  auto f = lt->submit([&lt] {
+    auto inner = lt->submit([] { return 1; });
+    try {
+      (void)inner.get();
+    } catch (const WrongThreadError&) {
+      return true;
+    }
+    return false;
+  });
+  EXPECT_TRUE(f.get(bound));
+}
+
+TEST(ThreadFuture, DefaultConstructedHasNoStateAndSaysSo) {
+  ThreadFuture<int> f;
+  EXPECT_FALSE(f.valid());
+  EXPECT_THROW((void)f.done(), InvalidStateError);
+}
+
+TEST(ThreadFuture, MoveOnlyResultIsMovedOutOnce) {
+  LoopThread lt;
+  auto f = lt->submit([] { return std::make_unique<int>(9); });
+  auto p = f.get(bound);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(*p, 9);
+  EXPECT_THROW((void)f.get(), InvalidStateError);
+}
+
+}  // namespace
+}  // namespace loopvisor::test
