@@ -67,7 +67,7 @@ namespace detail {
 /// The coroutine every task runs: starts the body unless cancelled first, records how it
 /// ended. `guard` lives in the coroutine frame: destroying the frame early abandons the task.
 template <class T>
-boost::asio::awaitable<void> task_main(TaskGuard guard, std::shared_ptr<TaskState<T>> st,
+boost::asio::awaitable<void> task_main([[maybe_unused]] TaskGuard guard, std::shared_ptr<TaskState<T>> st,
                                        boost::asio::awaitable<T> body) {
   if (!st->begin()) {
     st->finish_cancelled();
