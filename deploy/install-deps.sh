@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package loopvisor's build, tests and benchmarks need; safe to re-run.
+# With --runtime, only what a built loopvisord needs to run (for the container's final stage).
 set -euo pipefail
+
+runtime_packages=(
+  libboost-thread1.81.0 libspdlog1.10 libfmt9 tini ca-certificates
+)
 
 packages=(
   # toolchain
@@ -20,6 +25,13 @@ packages=(
   # container entrypoint reaper (used by the Dockerfile)
   tini
 )
+
+if [[ ${1:-} == "--runtime" ]]; then
+  packages=("${runtime_packages[@]}")
+elif [[ -n ${1:-} ]]; then
+  echo "install-deps: unknown argument '$1' (expected nothing or --runtime)" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do
