@@ -8,9 +8,9 @@
 
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "loopvisor/version.hpp"
 #include "signals.hpp"
@@ -29,8 +29,9 @@ int run_daemon(const DaemonOptions& options) {
   ShutdownSignals signals(
       control,
       [&](int signal) {
-        spdlog::info("received signal {}: shutting down gracefully (grace {} ms); send it again to exit at once",
-                     signal, options.shutdown_grace.count());
+        spdlog::info(
+            "received signal {}: shutting down gracefully (grace {} ms); send it again to exit at once",
+            signal, options.shutdown_grace.count());
         // Shut down off the control thread so a second signal can still be handled.
         stopper = std::thread([&] {
           const auto report = supervisor_slot->shutdown(options.shutdown_grace);

@@ -6,7 +6,9 @@
 namespace loopvisor::service {
 
 ShutdownSignals::ShutdownSignals(boost::asio::io_context& control, Handler on_graceful, Handler on_force)
-    : signals_(control, SIGTERM, SIGINT), on_graceful_(std::move(on_graceful)), on_force_(std::move(on_force)) {
+    : signals_(control, SIGTERM, SIGINT),
+      on_graceful_(std::move(on_graceful)),
+      on_force_(std::move(on_force)) {
   arm();
 }
 

@@ -6,8 +6,8 @@
 namespace loopvisor {
 
 std::string describe(const ExceptionContext& context) {
-  std::string out = context.loop_name.empty() ? "loop-" + std::to_string(context.loop_index)
-                                              : context.loop_name;
+  std::string out =
+      context.loop_name.empty() ? "loop-" + std::to_string(context.loop_index) : context.loop_name;
   out += ": ";
   out += context.message;
   if (context.task_id != 0) {

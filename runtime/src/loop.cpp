@@ -1,11 +1,11 @@
 // Loop: running, scheduling, cross-thread submission and the shutdown phases of one loop.
 #include "loopvisor/loop.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "loop_impl.hpp"
 #include "loopvisor/detail/task_executor.hpp"
@@ -33,10 +33,17 @@ void Loop::Impl::run_guarded(detail::Callback& fn, const char* what) noexcept {
   try {
     fn();
   } catch (...) {
+    report_current(std::string(what) + " raised an exception");
+  }
+}
+
+void Loop::Impl::report_current(std::string message) noexcept {
+  try {
     ExceptionContext context;
-    context.message = std::string(what) + " raised an exception";
+    context.message = std::move(message);
     context.exception = std::current_exception();
     self.shared_->report(std::move(context));
+  } catch (...) {
   }
 }
 
@@ -55,11 +62,12 @@ void Loop::Impl::drain() {
     for (std::size_t i = 0; i < n; ++i) {
       if (check && remote_cancels->take(first + i)) {
         batch[i].reset();
-        continue;
+      } else {
+        run_guarded(batch[i], "callback");
+        batch[i].reset();
+        callbacks_run.add();
       }
-      run_guarded(batch[i], "callback");
-      batch[i].reset();
-      callbacks_run.add();
+      inbox.retire(first + i + 1);
     }
     batch.clear();
   }
@@ -110,10 +118,7 @@ void Loop::Impl::run_ready_work() {
     try {
       if (io->poll() == 0) break;
     } catch (...) {
-      ExceptionContext context;
-      context.message = "handler raised an exception while the loop was finishing";
-      context.exception = std::current_exception();
-      self.shared_->report(std::move(context));
+      report_current("handler raised an exception while the loop was finishing");
     }
   }
 }
@@ -127,10 +132,7 @@ void Loop::Impl::drive(std::chrono::steady_clock::time_point deadline, bool (*do
     try {
       io->run_one_until(deadline);
     } catch (...) {
-      ExceptionContext context;
-      context.message = "handler raised an exception";
-      context.exception = std::current_exception();
-      self.shared_->report(std::move(context));
+      report_current("handler raised an exception");
     }
   }
   work.reset();
@@ -147,7 +149,8 @@ ShutdownReport Loop::Impl::snapshot_report() const {
   // sync: relaxed; the loop has stopped, producers only add rejections.
   r.submissions_rejected = rejected_closed.load(std::memory_order_relaxed);
   r.timers_cancelled = timers_dropped;
-  r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - closed_at);
+  r.elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - closed_at);
   return r;
 }
 
@@ -204,10 +207,11 @@ bool Loop::is_closed() const noexcept {
 
 void Loop::require_on_loop(const char* api) const {
   if (!is_current()) {
-    throw WrongThreadError(fmt::format("Loop::{} must be called on loop '{}' (its own thread); from "
-                                       "another thread use call_soon_threadsafe or "
-                                       "run_coroutine_threadsafe",
-                                       api, name()));
+    throw WrongThreadError(
+        fmt::format("Loop::{} must be called on loop '{}' (its own thread); from "
+                    "another thread use call_soon_threadsafe or "
+                    "run_coroutine_threadsafe",
+                    api, name()));
   }
 }
 
@@ -219,7 +223,8 @@ void Loop::run_forever() {
   {
     detail::lock_guard guard(impl_->state_mu);
     if (impl_->closed) throw InvalidStateError(fmt::format("run_forever: loop '{}' is closed", name()));
-    if (impl_->runner) throw InvalidStateError(fmt::format("run_forever: loop '{}' is already running", name()));
+    if (impl_->runner)
+      throw InvalidStateError(fmt::format("run_forever: loop '{}' is already running", name()));
     impl_->runner = std::this_thread::get_id();
   }
   auto* previous = detail::LoopShared::exchange_current(shared_.get());
@@ -235,10 +240,7 @@ void Loop::run_forever() {
         break;
       } catch (...) {
         // A raw Asio handler threw out of run(): report it and keep the loop alive.
-        ExceptionContext context;
-        context.message = "handler raised an exception";
-        context.exception = std::current_exception();
-        shared_->report(std::move(context));
+        impl_->report_current("handler raised an exception");
       }
     }
   }
@@ -283,15 +285,15 @@ Handle Loop::call_soon_threadsafe_erased(detail::Callback fn) {
     case detail::SubmitQueue::PushResult::full:
       // sync: relaxed; a statistic.
       impl_->rejected_full.fetch_add(1, std::memory_order_relaxed);
-      throw SubmissionRejected(fmt::format(
-          "loop '{}': submission queue is full (capacity {}); the callback was not accepted. "
-          "Retry later, submit to another loop, or raise submit_queue_capacity",
-          name(), impl_->inbox.capacity()));
+      throw SubmissionRejected(
+          fmt::format("loop '{}': submission queue is full (capacity {}); the callback was not accepted. "
+                      "Retry later, submit to another loop, or raise submit_queue_capacity",
+                      name(), impl_->inbox.capacity()));
     case detail::SubmitQueue::PushResult::closed:
       // sync: relaxed; a statistic.
       impl_->rejected_closed.fetch_add(1, std::memory_order_relaxed);
-      throw RuntimeClosed(fmt::format(
-          "loop '{}' is shutting down or closed; the callback was not accepted", name()));
+      throw RuntimeClosed(
+          fmt::format("loop '{}' is shutting down or closed; the callback was not accepted", name()));
   }
   if (impl_->wakeup.needed()) impl_->post_drain();
   return Handle(impl_->remote_cancels, ticket);
@@ -303,17 +305,11 @@ void Loop::spawn(std::shared_ptr<detail::TaskBase> task, boost::asio::awaitable<
   detail::TaskExecutor<executor_type> executor(impl_->io->get_executor(), task->id());
   boost::asio::post(*impl_->io, [task, executor, main = std::move(main)]() mutable {
     auto& slot_owner = task->signal();
-    boost::asio::co_spawn(boost::asio::any_io_executor(executor), std::move(main),
-                          boost::asio::bind_cancellation_slot(slot_owner.slot(), [task](std::exception_ptr e) {
-                            if (e) {
-                              ExceptionContext context;
-                              context.message = "task wrapper raised an exception";
-                              context.exception = e;
-                              context.task_id = task->id();
-                              context.task_name = task->name();
-                              task->shared()->report(std::move(context));
-                            }
-                          }));
+    boost::asio::co_spawn(
+        boost::asio::any_io_executor(executor), std::move(main),
+        boost::asio::bind_cancellation_slot(slot_owner.slot(), [task](std::exception_ptr e) {
+          if (e) task->report("task wrapper raised an exception", e);
+        }));
   });
 }
 
@@ -330,9 +326,7 @@ void Loop::set_exception_handler(ExceptionHandler handler) {
   shared_->set_exception_handler(std::move(handler));
 }
 
-void Loop::call_exception_handler(ExceptionContext context) noexcept {
-  shared_->report(std::move(context));
-}
+void Loop::call_exception_handler(ExceptionContext context) noexcept { shared_->report(std::move(context)); }
 
 LoopStats Loop::stats() const noexcept {
   LoopStats s;
@@ -358,6 +352,8 @@ LoopStats Loop::stats() const noexcept {
 }
 
 std::size_t Loop::submit_queue_capacity() const noexcept { return impl_->inbox.capacity(); }
+
+std::size_t Loop::queue_depth() const noexcept { return impl_->inbox.depth(); }
 
 std::size_t Loop::load() const noexcept { return impl_->inbox.depth() + impl_->tasks_active.get(); }
 
@@ -445,9 +441,10 @@ ShutdownReport Loop::report() const {
 
 ShutdownReport Loop::close(std::chrono::milliseconds grace, std::chrono::milliseconds cancel_timeout) {
   if (is_current()) {
-    throw WrongThreadError(fmt::format("Loop::close() called on loop '{}' itself; it would wait for "
-                                       "itself. Call stop() here and close() from another thread",
-                                       name()));
+    throw WrongThreadError(
+        fmt::format("Loop::close() called on loop '{}' itself; it would wait for "
+                    "itself. Call stop() here and close() from another thread",
+                    name()));
   }
   detail::lock_guard closing(impl_->close_mu);
   if (is_closed()) return report();

@@ -21,9 +21,10 @@ struct Loop::Impl {
   Impl(Loop& self, const LoopOptions& options);
 
   // --- on the loop thread ---
-  void drain();               // runs a batch of cross-thread callbacks
+  void drain();  // runs a batch of cross-thread callbacks
   void run_guarded(detail::Callback& fn, const char* what) noexcept;
-  void check_quiescent();     // closing, no tasks, inbox drained → wake close()
+  void report_current(std::string message) noexcept;  // inside a catch block
+  void check_quiescent();                             // closing, no tasks, inbox drained → wake close()
   void on_task_started(detail::TaskBase* task);
   void on_task_finished(detail::TaskBase* task, TaskStatus how) noexcept;
   void post_drain();

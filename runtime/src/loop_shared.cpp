@@ -1,9 +1,9 @@
 // The part of a loop that outlives it: exception reporting, control posts, current loop.
 #include "loopvisor/detail/loop_shared.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 namespace loopvisor::detail {
 
@@ -41,11 +41,10 @@ void LoopShared::report(ExceptionContext context) noexcept {
       log_exception(context);
     }
   } catch (const std::exception& e) {
-    spdlog::error("{}: the exception handler itself threw ({}) while reporting: {}", name_,
-                  e.what(), context.message);
-  } catch (...) {
-    spdlog::error("{}: the exception handler itself threw while reporting: {}", name_,
+    spdlog::error("{}: the exception handler itself threw ({}) while reporting: {}", name_, e.what(),
                   context.message);
+  } catch (...) {
+    spdlog::error("{}: the exception handler itself threw while reporting: {}", name_, context.message);
   }
 }
 

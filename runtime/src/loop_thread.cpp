@@ -19,8 +19,8 @@ void name_this_thread(const std::string& name) noexcept {
 
 void pin_thread(boost::thread& thread, int cpu, const std::string& loop_name) {
   if (cpu < 0 || cpu >= CPU_SETSIZE) {
-    throw Error(fmt::format("cpu_affinity: CPU {} for {} is out of range 0..{}", cpu, loop_name,
-                            CPU_SETSIZE - 1));
+    throw Error(
+        fmt::format("cpu_affinity: CPU {} for {} is out of range 0..{}", cpu, loop_name, CPU_SETSIZE - 1));
   }
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -63,8 +63,6 @@ bool SubmitQueue::pop(Callback& out, std::uint64_t& ticket) noexcept {
   // sync: release pairs with the producers' acquire in try_push(): the slot is free again.
   cell.sequence.store(head_ + mask_ + 1, std::memory_order_release);
   ++head_;
-  // sync: relaxed; read only for approximate depth.
-  published_head_.store(head_, std::memory_order_relaxed);
   return true;
 }
 
@@ -84,7 +82,7 @@ bool SubmitQueue::drained() const noexcept {
 std::size_t SubmitQueue::depth() const noexcept {
   // sync: relaxed snapshots; depth is a gauge, exactness is not promised.
   const std::uint64_t tail = tail_.load(std::memory_order_relaxed) & ~closed_bit;
-  const std::uint64_t head = published_head_.load(std::memory_order_relaxed);
+  const std::uint64_t head = retired_.load(std::memory_order_relaxed);
   return tail > head ? static_cast<std::size_t>(tail - head) : 0;
 }
 

@@ -47,6 +47,13 @@ class SubmitQueue {
   /// Consumer: closed and every claimed position consumed.
   bool drained() const noexcept;
 
+  /// Consumer: items below `position` have finished running; `depth()` stops counting them.
+  /// Popped but not yet retired items still count, so a loop busy with a batch looks busy.
+  void retire(std::uint64_t position) noexcept {
+    // sync: relaxed; read only for approximate depth.
+    retired_.store(position, std::memory_order_relaxed);
+  }
+
   /// Consumer: position of the next item to pop (== tickets taken so far).
   std::uint64_t head() const noexcept { return head_; }
 
@@ -67,7 +74,7 @@ class SubmitQueue {
   // Producers contend on tail_; the consumer owns head_. Separate lines keep them apart.
   alignas(cache_line) atomic<std::uint64_t> tail_{0};
   alignas(cache_line) std::uint64_t head_ = 0;
-  atomic<std::uint64_t> published_head_{0};  // head_ for other threads (depth)
+  atomic<std::uint64_t> retired_{0};  // items run to completion, for depth()
 };
 
 }  // namespace loopvisor::detail

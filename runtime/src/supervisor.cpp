@@ -6,9 +6,9 @@
 #include <latch>
 #include <stdexcept>
 
-#include <boost/thread/thread.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/thread/thread.hpp>
 
 #include "loop_thread.hpp"
 
@@ -72,7 +72,8 @@ Supervisor::~Supervisor() {
 
 Loop& Supervisor::loop(std::size_t index) const {
   if (index >= loops_.size()) {
-    throw std::out_of_range(fmt::format("Supervisor::loop({}): valid indices are 0..{}", index, loops_.size() - 1));
+    throw std::out_of_range(
+        fmt::format("Supervisor::loop({}): valid indices are 0..{}", index, loops_.size() - 1));
   }
   return *loops_[index];
 }
@@ -96,7 +97,7 @@ Loop& Supervisor::pick() noexcept {
   }
   for (std::size_t k = 0; k < n; ++k) {
     Loop& loop = *loops_[(start + k) % n];
-    if (loop.stats().queue_depth < loop.submit_queue_capacity()) return loop;
+    if (loop.queue_depth() < loop.submit_queue_capacity()) return loop;
   }
   return *loops_[start % n];  // all full: the submission will be rejected with a clear error
 }
@@ -122,7 +123,8 @@ bool Supervisor::owns_current_thread() const noexcept {
 }
 
 void Supervisor::check_open() const {
-  if (closing_.load()) throw RuntimeClosed("the supervisor is shutting down or stopped; the work was not accepted");
+  if (closing_.load())
+    throw RuntimeClosed("the supervisor is shutting down or stopped; the work was not accepted");
 }
 
 bool Supervisor::is_closed() const noexcept { return closing_.load(); }
@@ -172,8 +174,9 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
 
 std::vector<TaskInfo> Supervisor::all_tasks(std::chrono::milliseconds timeout) {
   if (owns_current_thread()) {
-    throw WrongThreadError("Supervisor::all_tasks() blocks; call it off the supervisor's loops, "
-                           "or use Loop::all_tasks() on a loop");
+    throw WrongThreadError(
+        "Supervisor::all_tasks() blocks; call it off the supervisor's loops, "
+        "or use Loop::all_tasks() on a loop");
   }
   std::vector<ThreadFuture<std::vector<TaskInfo>>> answers;
   for (auto& loop : loops_) {

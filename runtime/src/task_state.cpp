@@ -1,9 +1,9 @@
 // The task state machine: cancellation, completion, diagnostics, and the current-task marker.
 #include "loopvisor/detail/task_state.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
-#include <fmt/format.h>
 
 #include "loop_impl.hpp"
 #include "loopvisor/detail/task_executor.hpp"
@@ -50,12 +50,20 @@ TaskBase::TaskBase(Loop& loop, std::string name)
 
 TaskBase::~TaskBase() {
   if (error_ && !retrieved_.load() && status() == TaskStatus::done) {
+    report("Task exception was never retrieved", error_);
+  }
+}
+
+void TaskBase::report(std::string message, std::exception_ptr error) noexcept {
+  try {
     ExceptionContext context;
-    context.message = "Task exception was never retrieved";
-    context.exception = error_;
+    context.message = std::move(message);
+    context.exception = std::move(error);
     context.task_id = id_;
     context.task_name = name_;
     shared_->report(std::move(context));
+  } catch (...) {
+    // Out of memory while building the report: nothing better to do.
   }
 }
 
@@ -88,7 +96,8 @@ bool TaskBase::cancel_on_loop() noexcept {
 
 void TaskBase::add_done_callback(Callback fn) {
   if (!shared_->is_current()) {
-    throw WrongThreadError(fmt::format("Task::add_done_callback must be called on loop '{}'", shared_->name()));
+    throw WrongThreadError(
+        fmt::format("Task::add_done_callback must be called on loop '{}'", shared_->name()));
   }
   if (is_terminal()) {
     loop_->call_soon(std::move(fn));
@@ -109,8 +118,7 @@ std::exception_ptr TaskBase::retrieve_exception() {
   retrieved_.store(true);
   if (error_) return error_;
   if (status() == TaskStatus::cancelled) {
-    return std::make_exception_ptr(
-        CancelledError(fmt::format("task '{}' (#{}) was cancelled", name_, id_)));
+    return std::make_exception_ptr(CancelledError(fmt::format("task '{}' (#{}) was cancelled", name_, id_)));
   }
   return nullptr;
 }
@@ -152,11 +160,7 @@ void TaskBase::abandon() noexcept {
         "task '{}' (#{}) was destroyed while pending: its loop shut down before it finished", name_, id_)));
   } catch (...) {
   }
-  ExceptionContext context;
-  context.message = "Task was destroyed but it is pending";
-  context.task_id = id_;
-  context.task_name = name_;
-  shared_->report(std::move(context));
+  report("Task was destroyed but it is pending");
   finish(TaskStatus::cancelled);
 }
 
@@ -169,22 +173,13 @@ void TaskBase::finish(TaskStatus to) noexcept {
     try {
       hook();
     } catch (...) {
-      ExceptionContext context;
-      context.message = "task completion hook raised an exception";
-      context.exception = std::current_exception();
-      context.task_id = id_;
-      context.task_name = name_;
-      shared_->report(std::move(context));
+      report("task completion hook raised an exception", std::current_exception());
     }
   }
   auto callbacks = std::move(done_callbacks_);
   if (abandoned_) {
     if (!callbacks.empty()) {
-      ExceptionContext context;
-      context.message = fmt::format("{} done callback(s) dropped: the loop is gone", callbacks.size());
-      context.task_id = id_;
-      context.task_name = name_;
-      shared_->report(std::move(context));
+      report(fmt::format("{} done callback(s) dropped: the loop is gone", callbacks.size()));
     }
     return;
   }
@@ -192,12 +187,7 @@ void TaskBase::finish(TaskStatus to) noexcept {
     try {
       loop_->call_soon(std::move(cb));
     } catch (...) {
-      ExceptionContext context;
-      context.message = "could not schedule a done callback";
-      context.exception = std::current_exception();
-      context.task_id = id_;
-      context.task_name = name_;
-      shared_->report(std::move(context));
+      report("could not schedule a done callback", std::current_exception());
     }
   }
 }

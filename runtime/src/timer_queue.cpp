@@ -23,9 +23,7 @@ bool TimerEntry::fire() noexcept {
   return state_.compare_exchange_strong(expected, fired, std::memory_order_acq_rel);
 }
 
-bool TimerEntry::is_cancelled() const noexcept {
-  return state_.load(std::memory_order_acquire) == cancelled;
-}
+bool TimerEntry::is_cancelled() const noexcept { return state_.load(std::memory_order_acquire) == cancelled; }
 
 TimerQueue::TimerQueue(boost::asio::io_context& io, Runner run) : timer_(io), run_(std::move(run)) {}
 
@@ -39,8 +37,8 @@ std::shared_ptr<TimerEntry> TimerQueue::add(time_point deadline, Callback fn) {
 }
 
 void TimerQueue::compact() {
-  const auto live = std::count_if(heap_.begin(), heap_.end(),
-                                  [](const auto& e) { return !e->is_cancelled(); });
+  const auto live =
+      std::count_if(heap_.begin(), heap_.end(), [](const auto& e) { return !e->is_cancelled(); });
   if (static_cast<std::size_t>(live) * 2 >= heap_.size()) return;
   std::erase_if(heap_, [](const auto& e) { return e->is_cancelled(); });
   std::make_heap(heap_.begin(), heap_.end(), later);

@@ -66,7 +66,8 @@ inline asio::awaitable<void> yield_now() {
 inline asio::awaitable<void> until(std::function<bool()> pred, std::chrono::milliseconds timeout = bound) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("until(): condition not met in time");
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("until(): condition not met in time");
     co_await sleep_for(100us);
   }
 }

@@ -92,11 +92,14 @@ TEST(Scenarios, CancellingEveryTaskAtShutdownLeavesEachCancelled) {
     co_await sleep_for(std::chrono::milliseconds(ms));
     co_return ms;
   };
-  auto tasks = sup.loop(0).submit([&sleeper]() -> std::vector<AnyTask> {
-    std::vector<AnyTask> out;
-    for (int ms : {5000, 3000, 4000}) out.emplace_back(Loop::current().create_task(sleeper(ms)));
-    return out;
-  }).get(bound);
+  auto tasks = sup.loop(0)
+                   .submit([&sleeper]() -> std::vector<AnyTask> {
+                     std::vector<AnyTask> out;
+                     for (int ms : {5000, 3000, 4000})
+                       out.emplace_back(Loop::current().create_task(sleeper(ms)));
+                     return out;
+                   })
+                   .get(bound);
   const auto t0 = clock::now();
   // The "Ctrl-C" handler: cancel every task from another thread.
   for (auto& t : tasks) EXPECT_TRUE(t.cancel());

@@ -79,9 +79,8 @@ TEST(Sharded, SupervisorShutdownStopsServicesInReverseOrder) {
   Sharded<Counter> first(sup, &journal, std::string("a"));
   Sharded<Counter> second(sup, &journal, std::string("b"));
   sup.shutdown(1s);
-  EXPECT_EQ(journal.lines,
-            (std::vector<std::string>{"start a0", "start a1", "start b0", "start b1", "stop b1", "stop b0",
-                                      "stop a1", "stop a0"}));
+  EXPECT_EQ(journal.lines, (std::vector<std::string>{"start a0", "start a1", "start b0", "start b1",
+                                                     "stop b1", "stop b0", "stop a1", "stop a0"}));
 }
 
 struct FailsToStart {

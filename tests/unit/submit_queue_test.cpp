@@ -39,6 +39,8 @@ TEST(SubmitQueue, PopsInFifoOrderWithSequentialTickets) {
   std::uint64_t ticket = 0;
   while (q.pop(fn, ticket)) fn();
   EXPECT_EQ(out, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(q.depth(), 5u) << "popped but not retired still counts";
+  q.retire(ticket + 1);
   EXPECT_EQ(q.depth(), 0u);
 }
 

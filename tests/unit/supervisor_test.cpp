@@ -32,9 +32,12 @@ TEST(Supervisor, StartsOneNamedThreadPerLoop) {
   ASSERT_EQ(sup.size(), 3u);
   std::set<std::thread::id> threads;
   for (std::size_t i = 0; i < 3; ++i) {
-    auto [name, id, index] = sup.loop(i).submit([] {
-      return std::make_tuple(thread_name(), std::this_thread::get_id(), Loop::current().index());
-    }).get(bound);
+    auto [name, id, index] =
+        sup.loop(i)
+            .submit([] {
+              return std::make_tuple(thread_name(), std::this_thread::get_id(), Loop::current().index());
+            })
+            .get(bound);
     EXPECT_EQ(name, "lv-loop-" + std::to_string(i));
     EXPECT_EQ(index, i);
     threads.insert(id);
@@ -86,12 +89,14 @@ TEST(Supervisor, PinsLoopsToConfiguredCpus) {
   o.cpu_affinity = {0};
   Supervisor sup(o);
   for (std::size_t i = 0; i < 2; ++i) {
-    int cpus = sup.loop(i).submit([] {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      pthread_getaffinity_np(pthread_self(), sizeof set, &set);
-      return CPU_ISSET(0, &set) ? CPU_COUNT(&set) : -1;
-    }).get(bound);
+    int cpus = sup.loop(i)
+                   .submit([] {
+                     cpu_set_t set;
+                     CPU_ZERO(&set);
+                     pthread_getaffinity_np(pthread_self(), sizeof set, &set);
+                     return CPU_ISSET(0, &set) ? CPU_COUNT(&set) : -1;
+                   })
+                   .get(bound);
     EXPECT_EQ(cpus, 1);
   }
 }

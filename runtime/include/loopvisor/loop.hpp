@@ -158,6 +158,8 @@ class Loop {
 
   LoopStats stats() const noexcept;
   std::size_t submit_queue_capacity() const noexcept;
+  /// Approximate number of queued cross-thread submissions (any thread, no allocation).
+  std::size_t queue_depth() const noexcept;
   /// Queue depth plus active tasks: the load `Placement::least_loaded` compares.
   std::size_t load() const noexcept;
 

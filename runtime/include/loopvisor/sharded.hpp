@@ -39,9 +39,7 @@ class Sharded final : private detail::ShardedBase {
     shards_.resize(supervisor.size());
     try {
       for (std::size_t i = 0; i < supervisor.size(); ++i) {
-        on_loop(i, [this, i, &args...] {
-          shards_[i] = std::make_unique<S>(args...);
-        }).get();
+        on_loop(i, [this, i, &args...] { shards_[i] = std::make_unique<S>(args...); }).get();
         start_shard(i);
       }
     } catch (...) {
@@ -75,9 +73,8 @@ class Sharded final : private detail::ShardedBase {
   template <class F>
   [[nodiscard]] auto invoke_on(std::size_t index, F&& fn) {
     Loop& loop = supervisor_.loop(index);
-    return loop.submit([this, index, f = std::decay_t<F>(std::forward<F>(fn))]() mutable {
-      return f(*shards_[index]);
-    });
+    return loop.submit(
+        [this, index, f = std::decay_t<F>(std::forward<F>(fn))]() mutable { return f(*shards_[index]); });
   }
 
   /// Runs `fn(S&)` on every loop; the future is done when all are, with the first error.
@@ -119,7 +116,7 @@ class Sharded final : private detail::ShardedBase {
   }
 
   void start_shard(std::size_t i) {
-    if constexpr (requires(S& s) { s.start(); }) {
+    if constexpr (requires(S & s) { s.start(); }) {
       using R = decltype(std::declval<S&>().start());
       if constexpr (std::is_void_v<R>) {
         on_loop(i, [this, i] { shards_[i]->start(); }).get();
@@ -145,7 +142,7 @@ class Sharded final : private detail::ShardedBase {
       if (!shards_[k]) continue;  // never built, or already stopped (ordered by the last get())
       auto stopped = on_loop(k, [this, k] {
         if (!shards_[k]) return;
-        if constexpr (requires(S& s) { s.stop(); }) {
+        if constexpr (requires(S & s) { s.stop(); }) {
           try {
             shards_[k]->stop();
           } catch (...) {

@@ -95,7 +95,8 @@ class [[nodiscard]] Task {
     return Task(state_)(boost::asio::use_awaitable);
   }
 
-  /// Asio asynchronous operation on any completion token. Completion signature void(std::exception_ptr, T), void(std::exception_ptr) for void.
+  /// Asio asynchronous operation on any completion token. Completion signature void(std::exception_ptr, T),
+  /// void(std::exception_ptr) for void.
   using completion_signature = typename detail::result_signature<T>::type;
 
   template <boost::asio::completion_token_for<completion_signature> Token>
@@ -118,8 +119,8 @@ class [[nodiscard]] Task {
 
   void require_ended(const char* what) const {
     if (!checked().is_terminal()) {
-      throw InvalidStateError(std::string("Task::") + what + "() called on task '" + state_->name() +
-                              "' (#" + std::to_string(state_->id()) + ") which is still " +
+      throw InvalidStateError(std::string("Task::") + what + "() called on task '" + state_->name() + "' (#" +
+                              std::to_string(state_->id()) + ") which is still " +
                               to_string(state_->status()) + "; co_await it or wait for done()");
     }
   }

@@ -5,8 +5,8 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_type.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -60,9 +60,10 @@ class [[nodiscard]] ThreadFuture {
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) {
     if (!wait_for(timeout)) {
-      throw TimeoutError("ThreadFuture::get: no result within " +
-                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
-                         " ms; the work is still running (cancel() it or wait longer)");
+      throw TimeoutError(
+          "ThreadFuture::get: no result within " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
+          " ms; the work is still running (cancel() it or wait longer)");
     }
     return read();
   }
@@ -131,8 +132,9 @@ class [[nodiscard]] ThreadFuture {
   void check_may_block() const {
     const auto* producer = checked().producer();
     if (producer != nullptr && producer->is_current() && state_->status() == State::Status::pending) {
-      throw WrongThreadError("blocking on a ThreadFuture from the loop that must complete it "
-                             "would deadlock; co_await it instead");
+      throw WrongThreadError(
+          "blocking on a ThreadFuture from the loop that must complete it "
+          "would deadlock; co_await it instead");
     }
   }
 
@@ -162,25 +164,8 @@ class [[nodiscard]] ThreadFuture {
     st->listen([op, home, executor]() mutable {
       auto deliver = [op]() mutable {
         if (op->slot.is_connected()) op->slot.clear();
-        std::exception_ptr e = op->state->exception_or_null();
-        if constexpr (std::is_void_v<T>) {
-          std::move(op->handler)(e);
-        } else if (e) {
-          std::move(op->handler)(e, T{});
-        } else {
-          std::exception_ptr taken;
-          std::optional<T> value;
-          try {
-            value.emplace(op->state->take_value());
-          } catch (...) {
-            taken = std::current_exception();
-          }
-          if (taken) {
-            std::move(op->handler)(taken, T{});
-          } else {
-            std::move(op->handler)(nullptr, std::move(*value));
-          }
-        }
+        detail::complete_with_result<T>(op->handler, op->state->exception_or_null(),
+                                        [&] { return op->state->take_value(); });
       };
       if (home != nullptr) {
         home->post_control(std::move(deliver));

@@ -6,7 +6,7 @@
 int main() {
   loopvisor::Supervisor supervisor(loopvisor::SupervisorOptions{.loops = 1});
   auto answer = supervisor.run_coroutine_threadsafe([]() -> boost::asio::awaitable<int> { co_return 42; }());
-  std::cout << "consumer got " << answer.get(std::chrono::seconds(10)) << " from loopvisor " << LOOPVISOR_VERSION
-            << "\n";
+  std::cout << "consumer got " << answer.get(std::chrono::seconds(10)) << " from loopvisor "
+            << LOOPVISOR_VERSION << "\n";
   return 0;
 }

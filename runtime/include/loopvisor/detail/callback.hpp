@@ -84,14 +84,13 @@ class Callback {
   }
 
   template <class D>
-  static constexpr Ops inline_ops{
-      [](void* s) { (*std::launder(static_cast<D*>(s)))(); },
-      [](void* dst, void* src) noexcept {
-        D* from = std::launder(static_cast<D*>(src));
-        ::new (dst) D(std::move(*from));
-        from->~D();
-      },
-      [](void* s) noexcept { std::launder(static_cast<D*>(s))->~D(); }};
+  static constexpr Ops inline_ops{[](void* s) { (*std::launder(static_cast<D*>(s)))(); },
+                                  [](void* dst, void* src) noexcept {
+                                    D* from = std::launder(static_cast<D*>(src));
+                                    ::new (dst) D(std::move(*from));
+                                    from->~D();
+                                  },
+                                  [](void* s) noexcept { std::launder(static_cast<D*>(s))->~D(); }};
 
   template <class D>
   static constexpr Ops heap_ops{

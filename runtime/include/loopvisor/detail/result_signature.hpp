@@ -2,6 +2,9 @@
 #pragma once
 
 #include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
 
 namespace loopvisor::detail {
 
@@ -14,5 +17,25 @@ template <>
 struct result_signature<void> {
   using type = void(std::exception_ptr);
 };
+
+/// Completes an Asio handler of signature result_signature<T>: with `error` if set, else with
+/// the value `read()` returns (a throw from `read` completes the handler with that error).
+template <class T, class Handler, class Read>
+void complete_with_result(Handler& handler, std::exception_ptr error, Read&& read) {
+  if constexpr (std::is_void_v<T>) {
+    std::move(handler)(error);
+  } else if (error) {
+    std::move(handler)(error, T{});
+  } else {
+    std::optional<T> value;
+    try {
+      value.emplace(std::forward<Read>(read)());
+    } catch (...) {
+      std::move(handler)(std::current_exception(), T{});
+      return;
+    }
+    std::move(handler)(nullptr, std::move(*value));
+  }
+}
 
 }  // namespace loopvisor::detail

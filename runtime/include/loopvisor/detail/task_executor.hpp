@@ -33,8 +33,7 @@ class TaskScope {
 template <class Inner>
 class TaskExecutor {
  public:
-  TaskExecutor(Inner inner, std::uint64_t task_id) noexcept
-      : inner_(std::move(inner)), task_id_(task_id) {}
+  TaskExecutor(Inner inner, std::uint64_t task_id) noexcept : inner_(std::move(inner)), task_id_(task_id) {}
 
   template <class Property>
   auto query(const Property& p) const noexcept(noexcept(boost::asio::query(std::declval<const Inner&>(), p)))

@@ -74,6 +74,9 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
 
   boost::asio::cancellation_signal& signal() noexcept { return signal_; }
 
+  /// Reports a failure concerning this task through its loop's exception handler.
+  void report(std::string message, std::exception_ptr error = nullptr) noexcept;
+
   // Lifecycle, driven by the task's coroutine wrapper.
   bool begin() noexcept;  ///< pending → running; false if cancelled before the first step
   void finish_ok() noexcept;

@@ -84,14 +84,13 @@ ThreadFuture<T> Loop::run_coroutine_threadsafe(boost::asio::awaitable<T> coro, s
   future->set_producer(shared_.get());
   auto link = std::make_shared<detail::TaskLink>();
   future->set_cancel_hook([link] { link->cancel(); });
-  call_soon_threadsafe_erased(
-      [this, future, link, coro = std::move(coro), name = std::move(name)]() mutable {
-        if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
-        Task<T> task = create_task(std::move(coro), std::move(name));
-        auto* raw = task.state().get();
-        raw->add_hook([future, raw] { detail::complete_from_task(*future, *raw); });
-        link->set(task.state());
-      });
+  call_soon_threadsafe_erased([this, future, link, coro = std::move(coro), name = std::move(name)]() mutable {
+    if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
+    Task<T> task = create_task(std::move(coro), std::move(name));
+    auto* raw = task.state().get();
+    raw->add_hook([future, raw] { detail::complete_from_task(*future, *raw); });
+    link->set(task.state());
+  });
   return ThreadFuture<T>(std::move(future));
 }
 

@@ -3,7 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
-#include <optional>
+#include <stdexcept>
 
 namespace loopvisor {
 
@@ -19,33 +19,16 @@ void Task<T>::await_state(std::shared_ptr<State> st, Handler handler) {
   auto op = std::make_shared<Op>(Op{std::move(handler), st, slot});
   auto deliver = [op]() mutable {
     if (op->slot.is_connected()) op->slot.clear();
-    std::exception_ptr e = op->state->retrieve_exception();
-    if constexpr (std::is_void_v<T>) {
-      std::move(op->handler)(e);
-    } else if (e) {
-      std::move(op->handler)(e, T{});
-    } else {
-      std::optional<T> value;
-      try {
-        value.emplace(op->state->read_value());
-      } catch (...) {
-        std::move(op->handler)(std::current_exception(), T{});
-        return;
-      }
-      std::move(op->handler)(nullptr, std::move(*value));
-    }
+    detail::complete_with_result<T>(op->handler, op->state->retrieve_exception(),
+                                    [&] { return op->state->read_value(); });
   };
   if (!st->shared()->is_current()) {
     // Awaiting a task from another thread would race on its state: fail the await clearly.
     auto fail = [op]() mutable {
-      auto e = std::make_exception_ptr(WrongThreadError(
-          "co_await on a Task from outside its loop; use run_coroutine_threadsafe and await "
-          "its ThreadFuture instead"));
-      if constexpr (std::is_void_v<T>) {
-        std::move(op->handler)(e);
-      } else {
-        std::move(op->handler)(e, T{});
-      }
+      auto e = std::make_exception_ptr(
+          WrongThreadError("co_await on a Task from outside its loop; use run_coroutine_threadsafe and await "
+                           "its ThreadFuture instead"));
+      detail::complete_with_result<T>(op->handler, e, []() -> T { throw std::logic_error("unreachable"); });
     };
     boost::asio::post(boost::asio::get_associated_executor(op->handler), std::move(fail));
     return;
