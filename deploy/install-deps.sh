@@ -20,8 +20,8 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # integration tests scrape the daemon with a real Prometheus server
   prometheus
-  # benchmark peers
-  python3
+  # benchmark peers (Python asyncio and uvloop)
+  python3 python3-uvloop
   # container entrypoint reaper (used by the Dockerfile)
   tini
 )

@@ -434,6 +434,8 @@ void Loop::finish() {
   impl_->final_report = impl_->snapshot_report();
 }
 
+bool Loop::finishing() const noexcept { return impl_->finishing; }
+
 ShutdownReport Loop::report() const {
   detail::lock_guard guard(impl_->state_mu);
   return impl_->final_report;

@@ -40,7 +40,11 @@ Supervisor::Supervisor(SupervisorOptions options)
       loop.call_soon_threadsafe([&running] { running.count_down(); });
       threads_->threads.emplace_back([&loop] {
         detail::name_this_thread(loop.name());
-        loop.run_forever();
+        // A stray Loop::stop() on a supervised loop must not strand its queue: keep running
+        // until the supervisor's shutdown finishes the loop.
+        do {
+          loop.run_forever();
+        } while (!loop.finishing());
       });
       if (!options_.cpu_affinity.empty()) {
         detail::pin_thread(threads_->threads.back(), options_.cpu_affinity[i % options_.cpu_affinity.size()],

@@ -249,6 +249,13 @@ TEST(Supervisor, ShutdownFromALoopThreadIsAClearError) {
   EXPECT_TRUE(f.get(bound));
 }
 
+TEST(Supervisor, StrayStopOnASupervisedLoopDoesNotStrandItsWork) {
+  Supervisor sup(with_loops(1));
+  sup.loop(0).stop();
+  EXPECT_EQ(sup.loop(0).submit([] { return 8; }).get(bound), 8);
+  EXPECT_EQ(sup.shutdown(1s).tasks_abandoned, 0u);
+}
+
 TEST(Supervisor, AllTasksSpansEveryLoop) {
   Supervisor sup(with_loops(2));
   auto a = sup.loop(0).run_coroutine_threadsafe(sleep_for(10s), "on-zero");

@@ -182,6 +182,7 @@ class Loop {
   bool wait_quiescent(clock::time_point deadline);
   void cancel_all_tasks() noexcept;
   void finish();
+  bool finishing() const noexcept;  // loop thread: finish() has stopped it for good
   ShutdownReport report() const;
 
   std::shared_ptr<detail::LoopShared> shared_;
