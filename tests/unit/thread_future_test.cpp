@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "loopvisor/loop.hpp"
+#include "loopvisor/supervisor.hpp"
 #include "test_support.hpp"
 
 namespace loopvisor::test {
@@ -23,6 +24,13 @@ TEST(ThreadFuture, GetBlocksUntilTheCoroutineReturns) {
   EXPECT_EQ(f.get(), 11);
   EXPECT_TRUE(f.done());
   EXPECT_EQ(f.get(), 11) << "a copyable result can be read again";
+}
+
+TEST(ThreadFuture, FreeFunctionFormMatchesAsyncio) {
+  LoopThread lt;
+  EXPECT_EQ(run_coroutine_threadsafe(value_after(1ms, 4), lt.loop()).get(bound), 4);
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  EXPECT_EQ(run_coroutine_threadsafe(value_after(1ms, 5), sup).get(bound), 5);
 }
 
 TEST(ThreadFuture, GetWithTimeoutThrowsTimeoutErrorWhileStillRunning) {

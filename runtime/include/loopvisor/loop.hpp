@@ -189,6 +189,10 @@ class Loop {
   std::unique_ptr<Impl> impl_;
 };
 
+/// asyncio.run_coroutine_threadsafe(coro, loop): the same as loop.run_coroutine_threadsafe(coro).
+template <class T>
+[[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& loop);
+
 }  // namespace loopvisor
 
 #include "loopvisor/impl/loop.ipp"

@@ -121,4 +121,11 @@ class Supervisor {
   ShutdownReport report_;
 };
 
+/// asyncio.run_coroutine_threadsafe with a supervisor: placed on the loop its policy picks.
+template <class T>
+[[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
+                                                       Supervisor& supervisor) {
+  return supervisor.run_coroutine_threadsafe(std::move(coro));
+}
+
 }  // namespace loopvisor

@@ -124,6 +124,11 @@ auto Loop::submit(F&& fn) {
 }
 
 template <class T>
+ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& loop) {
+  return loop.run_coroutine_threadsafe(std::move(coro));
+}
+
+template <class T>
 Task<T> create_task(boost::asio::awaitable<T> coro, std::string name) {
   return Loop::current().create_task(std::move(coro), std::move(name));
 }
