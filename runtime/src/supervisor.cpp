@@ -42,9 +42,13 @@ Supervisor::Supervisor(SupervisorOptions options)
         detail::name_this_thread(loop.name());
         // A stray Loop::stop() on a supervised loop must not strand its queue: keep running
         // until the supervisor's shutdown finishes the loop.
-        do {
-          loop.run_forever();
-        } while (!loop.finishing());
+        try {
+          do {
+            loop.run_forever();
+          } while (!loop.finishing());
+        } catch (const std::exception& e) {
+          spdlog::critical("{}: loop thread failed: {}", loop.name(), e.what());
+        }
       });
       if (!options_.cpu_affinity.empty()) {
         detail::pin_thread(threads_->threads.back(), options_.cpu_affinity[i % options_.cpu_affinity.size()],
@@ -52,8 +56,12 @@ Supervisor::Supervisor(SupervisorOptions options)
       }
     }
   } catch (...) {
-    // Unwind what started: stop and join the threads, then let the loops close.
-    for (std::size_t i = 0; i < threads_->threads.size(); ++i) loops_[i]->stop();
+    // Unwind what started: once each started loop runs, finish it for good and join.
+    for (std::size_t i = 0; i < threads_->threads.size(); ++i) {
+      (void)loops_[i]->submit([] {}).wait_for(std::chrono::seconds(10));
+      loops_[i]->close_submissions();
+      loops_[i]->finish();
+    }
     for (auto& t : threads_->threads) t.join();
     throw;
   }
