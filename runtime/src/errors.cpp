@@ -1,6 +1,9 @@
 // Constructors of the exception family.
 #include "loopvisor/errors.hpp"
 
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
 namespace loopvisor {
 
 CancelledError::CancelledError() : Error("operation was cancelled") {}
@@ -10,5 +13,21 @@ InvalidStateError::InvalidStateError(const std::string& what) : Error(what) {}
 SubmissionRejected::SubmissionRejected(const std::string& what) : Error(what) {}
 RuntimeClosed::RuntimeClosed(const std::string& what) : Error(what) {}
 WrongThreadError::WrongThreadError(const std::string& what) : Error(what) {}
+
+ExceptionGroup::ExceptionGroup(const std::string& what, std::vector<std::exception_ptr> exceptions)
+    : Error(what), exceptions_(std::move(exceptions)) {}
+
+bool is_cancellation(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const CancelledError&) {
+    return true;
+  } catch (const boost::system::system_error& se) {
+    return se.code() == boost::asio::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
 
 }  // namespace loopvisor

@@ -6,6 +6,7 @@
 #include <boost/system/system_error.hpp>
 
 #include "loop_impl.hpp"
+#include "loopvisor/detail/completion_watch.hpp"
 #include "loopvisor/detail/task_executor.hpp"
 #include "loopvisor/errors.hpp"
 
@@ -135,14 +136,15 @@ void TaskBase::finish_ok() noexcept { finish(TaskStatus::done); }
 void TaskBase::finish_cancelled() noexcept { finish(TaskStatus::cancelled); }
 
 void TaskBase::finish_error(std::exception_ptr error) noexcept {
+  // operation_aborted counts as cancellation only if a cancel was requested: a socket closed
+  // under a task is an error of that task, not its cancellation.
   bool cancelled = false;
   try {
     std::rethrow_exception(error);
   } catch (const CancelledError&) {
     cancelled = true;
-  } catch (const boost::system::system_error& e) {
-    cancelled = cancel_requested_ && e.code() == boost::asio::error::operation_aborted;
   } catch (...) {
+    cancelled = cancel_requested_ && is_cancellation(error);
   }
   if (cancelled) {
     finish(TaskStatus::cancelled);

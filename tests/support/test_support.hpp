@@ -14,6 +14,13 @@
 
 #include "loopvisor/loopvisor.hpp"
 
+/// ASSERT_TRUE for coroutine bodies (gtest's ASSERT_* use `return`, which coroutines forbid).
+#define CO_ASSERT_TRUE(cond)                        \
+  if (!(cond)) {                                    \
+    ADD_FAILURE() << "assertion failed: " << #cond; \
+    co_return;                                      \
+  }
+
 namespace loopvisor::test {
 
 using namespace std::chrono_literals;

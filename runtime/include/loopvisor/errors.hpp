@@ -1,8 +1,10 @@
 // The exception family loopvisor throws: one base type, one subtype per thing that went wrong.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace loopvisor {
 
@@ -53,5 +55,20 @@ class WrongThreadError : public Error {
  public:
   explicit WrongThreadError(const std::string& what);
 };
+
+/// Several exceptions at once (Python's ExceptionGroup): raised by TaskGroup with the error of
+/// every child that failed, in the order they failed.
+class ExceptionGroup : public Error {
+ public:
+  ExceptionGroup(const std::string& what, std::vector<std::exception_ptr> exceptions);
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  std::vector<std::exception_ptr> exceptions_;
+};
+
+/// True if `e` is a cancellation: CancelledError, or Asio's operation_aborted (what an Asio
+/// operation raises when its task is cancelled).
+bool is_cancellation(const std::exception_ptr& e) noexcept;
 
 }  // namespace loopvisor

@@ -1,0 +1,68 @@
+// CompletionWatch: records the order in which a set of tasks end and wakes one waiting coroutine.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <vector>
+
+#include "loopvisor/detail/task_state.hpp"
+#include "loopvisor/errors.hpp"
+#include "loopvisor/sync/event.hpp"
+
+namespace loopvisor::detail {
+
+/// Hooks every child; each end appends the child's index to `finished` and sets the event.
+/// Shared with the hooks, so it outlives a combinator that is cancelled early.
+///
+/// Thread safety: loop thread only (the children's loop).
+class CompletionWatch : public std::enable_shared_from_this<CompletionWatch> {
+ public:
+  static std::shared_ptr<CompletionWatch> watch(const std::vector<std::shared_ptr<TaskBase>>& children) {
+    auto self = std::make_shared<CompletionWatch>();
+    self->children = children;
+    for (std::size_t i = 0; i < children.size(); ++i) {
+      children[i]->add_hook([weak = std::weak_ptr<CompletionWatch>(self), i] {
+        if (auto watch = weak.lock()) {
+          watch->finished.push_back(i);
+          watch->event.set();
+        }
+      });
+    }
+    return self;
+  }
+
+  /// Waits until a child ends that was not seen yet (returns at once if one already did).
+  boost::asio::awaitable<void> next() {
+    while (seen == finished.size()) {
+      event.clear();
+      co_await event.wait();
+    }
+  }
+
+  /// Waits until a child ends or interrupt() is called (returns at once if an unseen end is
+  /// already recorded).
+  boost::asio::awaitable<void> next_or_interrupt() {
+    event.clear();
+    if (seen != finished.size()) co_return;
+    co_await event.wait();
+  }
+
+  bool all_done() const noexcept { return finished.size() == children.size(); }
+
+  /// Cancels every child that has not ended.
+  /// Wakes the waiter without a child ending (a timeout).
+  void interrupt() { event.set(); }
+
+  void cancel_pending() {
+    for (auto& child : children) {
+      if (!child->is_terminal()) child->cancel();
+    }
+  }
+
+  std::vector<std::shared_ptr<TaskBase>> children;
+  std::vector<std::size_t> finished;  // indices in completion order
+  std::size_t seen = 0;               // how many of `finished` the waiter has looked at
+  Event event;
+};
+
+}  // namespace loopvisor::detail

@@ -1,0 +1,110 @@
+// gather: run tasks concurrently and collect their results in argument order (asyncio.gather).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <exception>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "loopvisor/detail/completion_watch.hpp"
+#include "loopvisor/task.hpp"
+
+namespace loopvisor {
+
+/// Tag for gather's return_exceptions=True.
+struct ReturnExceptions {};
+inline constexpr ReturnExceptions return_exceptions{};
+
+/// One child's end under return_exceptions: a value or an exception (CancelledError if the
+/// child was cancelled).
+template <class T>
+struct Outcome {
+  using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+  std::optional<Stored> value;
+  std::exception_ptr error;
+
+  bool ok() const noexcept { return error == nullptr; }
+  /// The value, or rethrows the error.
+  Stored get() const {
+    if (error) std::rethrow_exception(error);
+    return *value;
+  }
+};
+
+namespace detail {
+
+/// Waits for every child. With `fail_fast`, the first child to fail (in time, not in argument
+/// order) ends the wait with its exception while the others keep running. If the waiting
+/// coroutine is cancelled, every child not yet ended is cancelled and CancelledError raised.
+boost::asio::awaitable<void> await_children(std::vector<std::shared_ptr<TaskBase>> children, bool fail_fast);
+
+template <class T>
+typename detail::TaskState<T>::Stored take_result(Task<T>& task) {
+  if (auto e = task.state()->retrieve_exception()) std::rethrow_exception(e);
+  return task.state()->read_value();
+}
+
+template <class T>
+Outcome<T> take_outcome(Task<T>& task) {
+  Outcome<T> out;
+  out.error = task.state()->retrieve_exception();
+  if (!out.error) out.value.emplace(task.state()->read_value());
+  return out;
+}
+
+template <class... Ts>
+std::vector<std::shared_ptr<TaskBase>> bases(const Task<Ts>&... tasks) {
+  return {tasks.state()...};
+}
+
+}  // namespace detail
+
+/// `co_await gather(a, b, c)`: the children's results as a tuple, in argument order (void
+/// children give std::monostate). The first child exception propagates and the other children
+/// keep running (asyncio's rule); a child cancelled from outside makes it raise CancelledError.
+/// Cancelling the gather cancels every child that has not ended.
+///
+/// Thread safety: on the children's loop, from a coroutine.
+template <class... Ts>
+[[nodiscard]] boost::asio::awaitable<std::tuple<typename detail::TaskState<Ts>::Stored...>> gather(
+    Task<Ts>... tasks) {
+  co_await detail::await_children(detail::bases(tasks...), true);
+  co_return std::tuple<typename detail::TaskState<Ts>::Stored...>{detail::take_result(tasks)...};
+}
+
+/// gather with return_exceptions: waits for every child; each result or exception in order.
+template <class... Ts>
+[[nodiscard]] boost::asio::awaitable<std::tuple<Outcome<Ts>...>> gather(ReturnExceptions, Task<Ts>... tasks) {
+  co_await detail::await_children(detail::bases(tasks...), false);
+  co_return std::tuple<Outcome<Ts>...>{detail::take_outcome(tasks)...};
+}
+
+/// gather over a vector of tasks of one type.
+template <class T>
+[[nodiscard]] boost::asio::awaitable<std::vector<typename detail::TaskState<T>::Stored>> gather(
+    std::vector<Task<T>> tasks) {
+  std::vector<std::shared_ptr<detail::TaskBase>> children;
+  for (auto& t : tasks) children.push_back(t.state());
+  co_await detail::await_children(std::move(children), true);
+  std::vector<typename detail::TaskState<T>::Stored> out;
+  out.reserve(tasks.size());
+  for (auto& t : tasks) out.push_back(detail::take_result(t));
+  co_return out;
+}
+
+template <class T>
+[[nodiscard]] boost::asio::awaitable<std::vector<Outcome<T>>> gather(ReturnExceptions,
+                                                                     std::vector<Task<T>> tasks) {
+  std::vector<std::shared_ptr<detail::TaskBase>> children;
+  for (auto& t : tasks) children.push_back(t.state());
+  co_await detail::await_children(std::move(children), false);
+  std::vector<Outcome<T>> out;
+  out.reserve(tasks.size());
+  for (auto& t : tasks) out.push_back(detail::take_outcome(t));
+  co_return out;
+}
+
+}  // namespace loopvisor

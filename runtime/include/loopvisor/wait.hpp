@@ -1,0 +1,117 @@
+// wait and wait_for: wait for tasks with a return condition and a timeout (asyncio.wait, wait_for).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "loopvisor/detail/completion_watch.hpp"
+#include "loopvisor/loop.hpp"
+#include "loopvisor/task.hpp"
+
+namespace loopvisor {
+
+/// When `wait` returns (asyncio's FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED).
+enum class ReturnWhen { first_completed, first_exception, all_completed };
+
+/// wait's answer: the tasks that ended and those still pending, each in argument order.
+template <class T>
+struct WaitResult {
+  std::vector<Task<T>> done;
+  std::vector<Task<T>> pending;
+};
+
+namespace detail {
+/// Waits until `stop(watch)` holds or `timeout` passes (nullopt: no timeout). A cancelled
+/// wait raises CancelledError and leaves the children alone.
+boost::asio::awaitable<void> await_condition(std::shared_ptr<CompletionWatch> watch,
+                                             bool (*stop)(const CompletionWatch&),
+                                             std::optional<std::chrono::steady_clock::duration> timeout);
+bool stop_when(ReturnWhen when, const CompletionWatch& watch);
+}  // namespace detail
+
+/// `co_await wait(tasks, when, timeout)`: returns (done, pending) once `when` holds or the
+/// timeout passes. Unlike wait_for, a timeout cancels nothing: pending tasks keep running.
+/// An empty `tasks` is InvalidStateError (asyncio raises ValueError). Cancelling the wait does
+/// not cancel the tasks.
+///
+/// Thread safety: on the tasks' loop, from a coroutine.
+template <class T>
+[[nodiscard]] boost::asio::awaitable<WaitResult<T>> wait(
+    std::vector<Task<T>> tasks, ReturnWhen when = ReturnWhen::all_completed,
+    std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt) {
+  if (tasks.empty()) throw InvalidStateError("wait() needs at least one task; got an empty set");
+  std::vector<std::shared_ptr<detail::TaskBase>> children;
+  for (auto& t : tasks) children.push_back(t.state());
+  auto watch = detail::CompletionWatch::watch(children);
+  bool (*stop)(const detail::CompletionWatch&) = nullptr;
+  switch (when) {
+    case ReturnWhen::first_completed:
+      stop = [](const detail::CompletionWatch& w) {
+        return detail::stop_when(ReturnWhen::first_completed, w);
+      };
+      break;
+    case ReturnWhen::first_exception:
+      stop = [](const detail::CompletionWatch& w) {
+        return detail::stop_when(ReturnWhen::first_exception, w);
+      };
+      break;
+    case ReturnWhen::all_completed:
+      stop = [](const detail::CompletionWatch& w) { return detail::stop_when(ReturnWhen::all_completed, w); };
+      break;
+  }
+  co_await detail::await_condition(watch, stop, timeout);
+  WaitResult<T> result;
+  for (auto& t : tasks) (t.done() ? result.done : result.pending).push_back(t);
+  co_return result;
+}
+
+/// `co_await wait_for(coro, timeout)`: runs `coro` as a task; if it has not ended by
+/// `timeout`, cancels it, waits for it to unwind, and raises TimeoutError. Cancelling the
+/// outer await cancels the inner task. A task that swallows its cancellation and returns a
+/// value in time wins over the timeout, as in asyncio.
+template <class T>
+[[nodiscard]] boost::asio::awaitable<T> wait_for(boost::asio::awaitable<T> coro,
+                                                 std::chrono::steady_clock::duration timeout) {
+  auto task = Loop::current().create_task(std::move(coro), "wait_for");
+  auto watch = detail::CompletionWatch::watch({task.state()});
+  std::exception_ptr outer_cancelled;
+  try {
+    co_await detail::await_condition(
+        watch, [](const detail::CompletionWatch& w) { return w.all_done(); }, timeout);
+  } catch (...) {
+    outer_cancelled = std::current_exception();
+  }
+  if (outer_cancelled) {
+    task.cancel();
+    std::rethrow_exception(outer_cancelled);
+  }
+  if (!task.done()) {
+    task.cancel();
+    // Wait for it to unwind; this await must not be cut short by our own (unset) state.
+    co_await detail::await_condition(
+        watch, [](const detail::CompletionWatch& w) { return w.all_done(); }, std::nullopt);
+    if (task.cancelled()) {
+      (void)task.state()->retrieve_exception();
+      throw TimeoutError(
+          "wait_for: the operation did not finish within " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
+          " ms and was cancelled");
+    }
+  }
+  co_return co_await task.async_wait();
+}
+
+/// `co_await shield(task)`: waits for `task`, but cancelling this await does not cancel the
+/// task (asyncio.shield). The awaiting coroutine gets CancelledError; the task runs on.
+template <class T>
+[[nodiscard]] boost::asio::awaitable<T> shield(Task<T> task) {
+  auto watch = detail::CompletionWatch::watch({task.state()});
+  co_await detail::await_condition(
+      watch, [](const detail::CompletionWatch& w) { return w.all_done(); }, std::nullopt);
+  co_return co_await task.async_wait();
+}
+
+}  // namespace loopvisor

@@ -1,0 +1,47 @@
+// wait's stopping rules and the timed wait on a set of children.
+#include "loopvisor/wait.hpp"
+
+namespace loopvisor::detail {
+
+bool stop_when(ReturnWhen when, const CompletionWatch& watch) {
+  switch (when) {
+    case ReturnWhen::first_completed:
+      return !watch.finished.empty();
+    case ReturnWhen::first_exception:
+      for (std::size_t i : watch.finished) {
+        const auto& child = watch.children[i];
+        if (child->has_error() || child->status() == TaskStatus::cancelled) return true;
+      }
+      return watch.all_done();
+    case ReturnWhen::all_completed:
+      return watch.all_done();
+  }
+  return true;
+}
+
+boost::asio::awaitable<void> await_condition(std::shared_ptr<CompletionWatch> watch,
+                                             bool (*stop)(const CompletionWatch&),
+                                             std::optional<std::chrono::steady_clock::duration> timeout) {
+  bool timed_out = false;
+  Handle timer;
+  if (timeout) {
+    timer = Loop::current().call_later(*timeout, [weak = std::weak_ptr<CompletionWatch>(watch), &timed_out] {
+      if (auto w = weak.lock()) {
+        timed_out = true;
+        w->interrupt();
+      }
+    });
+  }
+  try {
+    while (!stop(*watch) && !timed_out) {
+      watch->seen = watch->finished.size();
+      co_await watch->next_or_interrupt();
+    }
+  } catch (...) {
+    timer.cancel();
+    throw;
+  }
+  timer.cancel();
+}
+
+}  // namespace loopvisor::detail

@@ -1,0 +1,102 @@
+// gather: argument order, first exception, return_exceptions, cancellation both ways.
+#include "loopvisor/gather.hpp"
+
+#include <gtest/gtest.h>
+
+#include "loopvisor/sleep.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await loopvisor::sleep(d);
+  co_return v;
+}
+
+asio::awaitable<int> fail_after(std::chrono::milliseconds d, std::string what) {
+  co_await loopvisor::sleep(d);
+  throw std::runtime_error(what);
+}
+
+TEST(Gather, ResultsComeInArgumentOrderNotCompletionOrder) {
+  auto r = run_on_loop([]() -> asio::awaitable<std::tuple<int, int, int>> {
+    co_return co_await gather(create_task(value_after(30ms, 1)), create_task(value_after(10ms, 2)),
+                              create_task(value_after(20ms, 3)));
+  });
+  EXPECT_EQ(r, std::make_tuple(1, 2, 3));
+}
+
+TEST(Gather, VectorFormKeepsOrder) {
+  auto r = run_on_loop([]() -> asio::awaitable<std::vector<int>> {
+    std::vector<Task<int>> tasks;
+    for (int i = 0; i < 5; ++i)
+      tasks.push_back(create_task(value_after(std::chrono::milliseconds(5 - i), i)));
+    co_return co_await gather(tasks);
+  });
+  EXPECT_EQ(r, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST(Gather, FirstExceptionInTimePropagatesAndOthersKeepRunning) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto slow_fail = create_task(fail_after(40ms, "slow"));
+    auto fast_fail = create_task(fail_after(5ms, "fast"));
+    auto ok = create_task(value_after(20ms, 7));
+    try {
+      (void)co_await gather(slow_fail, fast_fail, ok);
+      ADD_FAILURE() << "expected an exception";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "fast");
+    }
+    EXPECT_FALSE(ok.done()) << "siblings are not cancelled";
+    EXPECT_EQ(co_await ok.async_wait(), 7);
+    EXPECT_THROW((void)co_await slow_fail.async_wait(), std::runtime_error);
+  });
+}
+
+TEST(Gather, ReturnExceptionsGivesEveryOutcomeInOrder) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto cancelled = create_task(value_after(10s, 0));
+    auto [a, b, c] = co_await gather(return_exceptions, create_task(value_after(5ms, 1)),
+                                     create_task(fail_after(1ms, "bad")), [&]() {
+                                       cancelled.cancel();
+                                       return cancelled;
+                                     }());
+    EXPECT_TRUE(a.ok());
+    EXPECT_EQ(a.get(), 1);
+    EXPECT_FALSE(b.ok());
+    EXPECT_THROW((void)b.get(), std::runtime_error);
+    EXPECT_TRUE(is_cancellation(c.error));
+  });
+}
+
+TEST(Gather, ChildCancelledFromOutsideIsCancelledErrorOfTheGather) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto victim = create_task(value_after(10s, 0));
+    auto other = create_task(value_after(20ms, 1));
+    Loop::current().call_later(2ms, [victim]() mutable { victim.cancel(); });
+    EXPECT_THROW((void)co_await gather(victim, other), CancelledError);
+    EXPECT_FALSE(other.cancelled());
+    co_await other.async_wait();
+  });
+}
+
+asio::awaitable<void> gather_two(Task<int> a, Task<int> b) { (void)co_await gather(a, b); }
+
+TEST(Gather, CancellingTheGatherCancelsEveryChildNotDone) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto done_child = create_task(value_after(0ms, 1));
+    auto sleeper = create_task(value_after(10s, 2));
+    co_await done_child.async_wait();
+    auto outer = create_task(gather_two(done_child, sleeper));
+    co_await loopvisor::sleep(2ms);
+    EXPECT_TRUE(outer.cancel());
+    EXPECT_THROW(co_await outer.async_wait(), CancelledError);
+    co_await until([&] { return sleeper.done(); });
+    EXPECT_TRUE(sleeper.cancelled());
+    EXPECT_EQ(done_child.status(), TaskStatus::done);
+  });
+}
+
+}  // namespace
+}  // namespace loopvisor::test

@@ -1,0 +1,147 @@
+// wait, wait_for and shield: return conditions, timeouts, and asyncio's cancellation rules.
+#include "loopvisor/wait.hpp"
+
+#include <gtest/gtest.h>
+
+#include "loopvisor/sleep.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await loopvisor::sleep(d);
+  co_return v;
+}
+
+asio::awaitable<int> fail_after(std::chrono::milliseconds d) {
+  co_await loopvisor::sleep(d);
+  throw std::runtime_error("failed");
+}
+
+TEST(Wait, AllCompletedReturnsEveryTaskDone) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<Task<int>> tasks{create_task(value_after(5ms, 1)), create_task(value_after(1ms, 2))};
+    auto [done, pending] = co_await wait(tasks);
+    EXPECT_EQ(done.size(), 2u);
+    EXPECT_TRUE(pending.empty());
+  });
+}
+
+TEST(Wait, FirstCompletedReturnsAsSoonAsOneEnds) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<Task<int>> tasks{create_task(value_after(10s, 1)), create_task(value_after(1ms, 2))};
+    auto [done, pending] = co_await wait(tasks, ReturnWhen::first_completed);
+    CO_ASSERT_TRUE(done.size() == 1u);
+    EXPECT_EQ(done[0].result(), 2);
+    CO_ASSERT_TRUE(pending.size() == 1u);
+    EXPECT_FALSE(pending[0].done());
+    pending[0].cancel();
+  });
+}
+
+TEST(Wait, FirstExceptionStopsAtTheFirstFailure) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<Task<int>> tasks{create_task(value_after(1ms, 1)), create_task(fail_after(5ms)),
+                                 create_task(value_after(10s, 3))};
+    auto [done, pending] = co_await wait(tasks, ReturnWhen::first_exception);
+    EXPECT_EQ(done.size(), 2u);
+    CO_ASSERT_TRUE(pending.size() == 1u);
+    EXPECT_THROW((void)done[1].result(), std::runtime_error);
+    pending[0].cancel();
+  });
+}
+
+TEST(Wait, TimeoutReturnsPendingTasksWithoutCancellingThem) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<Task<int>> tasks{create_task(value_after(30ms, 1))};
+    auto [done, pending] = co_await wait(tasks, ReturnWhen::all_completed, 2ms);
+    EXPECT_TRUE(done.empty());
+    CO_ASSERT_TRUE(pending.size() == 1u);
+    EXPECT_EQ(co_await pending[0].async_wait(), 1) << "still running, finishes normally";
+  });
+}
+
+TEST(Wait, EmptySetIsAClearError) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    EXPECT_THROW((void)co_await wait(std::vector<Task<int>>{}), InvalidStateError);
+    co_return;
+  });
+}
+
+TEST(WaitFor, ReturnsTheValueInTime) {
+  EXPECT_EQ(
+      run_on_loop([]() -> asio::awaitable<int> { co_return co_await wait_for(value_after(1ms, 5), 5s); }), 5);
+}
+
+TEST(WaitFor, TimeoutCancelsTheInnerTaskWaitsForItThenRaisesTimeoutError) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    bool unwound = false;
+    auto inner = [](bool* flag) -> asio::awaitable<int> {
+      try {
+        co_await loopvisor::sleep(10s);
+      } catch (...) {
+        *flag = true;
+        throw;
+      }
+      co_return 0;
+    };
+    EXPECT_THROW((void)co_await wait_for(inner(&unwound), 5ms), TimeoutError);
+    EXPECT_TRUE(unwound) << "the inner task had unwound before TimeoutError";
+  });
+}
+
+asio::awaitable<int> outer_wait_for(asio::awaitable<int> inner) {
+  co_return co_await wait_for(std::move(inner), 10s);
+}
+
+TEST(WaitFor, CancellingTheOuterCancelsTheInner) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    bool unwound = false;
+    auto inner = [](bool* flag) -> asio::awaitable<int> {
+      try {
+        co_await loopvisor::sleep(10s);
+      } catch (...) {
+        *flag = true;
+        throw;
+      }
+      co_return 0;
+    };
+    auto outer = create_task(outer_wait_for(inner(&unwound)));
+    co_await loopvisor::sleep(2ms);
+    outer.cancel();
+    EXPECT_THROW((void)co_await outer.async_wait(), CancelledError);
+    co_await until([&] { return unwound; });
+  });
+}
+
+TEST(WaitFor, CompletionRacingTheTimeoutKeepsTheValue) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    // The inner task swallows its cancellation and returns: its value wins, as in asyncio.
+    auto stubborn = []() -> asio::awaitable<int> {
+      try {
+        co_await loopvisor::sleep(10s);
+      } catch (...) {
+      }
+      co_return 9;
+    };
+    EXPECT_EQ(co_await wait_for(stubborn(), 2ms), 9);
+  });
+}
+
+asio::awaitable<int> shielded(Task<int> t) { co_return co_await shield(t); }
+
+TEST(Shield, CancellingTheOuterAwaitLeavesTheInnerTaskRunning) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto inner = create_task(value_after(20ms, 4));
+    auto outer = create_task(shielded(inner));
+    co_await loopvisor::sleep(2ms);
+    outer.cancel();
+    EXPECT_THROW((void)co_await outer.async_wait(), CancelledError);
+    EXPECT_FALSE(inner.cancelled());
+    EXPECT_EQ(co_await inner.async_wait(), 4);
+  });
+}
+
+}  // namespace
+}  // namespace loopvisor::test
