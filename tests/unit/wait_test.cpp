@@ -14,6 +14,17 @@ asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
   co_return v;
 }
 
+// Sleeps for 10 s; sets *unwound if cancellation unwinds it.
+asio::awaitable<int> sleep_marking_unwind(bool* unwound) {
+  try {
+    co_await loopvisor::sleep(10s);
+  } catch (...) {
+    *unwound = true;
+    throw;
+  }
+  co_return 0;
+}
+
 asio::awaitable<int> fail_after(std::chrono::milliseconds d) {
   co_await loopvisor::sleep(d);
   throw std::runtime_error("failed");
@@ -77,16 +88,7 @@ TEST(WaitFor, ReturnsTheValueInTime) {
 TEST(WaitFor, TimeoutCancelsTheInnerTaskWaitsForItThenRaisesTimeoutError) {
   run_on_loop([]() -> asio::awaitable<void> {
     bool unwound = false;
-    auto inner = [](bool* flag) -> asio::awaitable<int> {
-      try {
-        co_await loopvisor::sleep(10s);
-      } catch (...) {
-        *flag = true;
-        throw;
-      }
-      co_return 0;
-    };
-    EXPECT_THROW((void)co_await wait_for(inner(&unwound), 5ms), TimeoutError);
+    EXPECT_THROW((void)co_await wait_for(sleep_marking_unwind(&unwound), 5ms), TimeoutError);
     EXPECT_TRUE(unwound) << "the inner task had unwound before TimeoutError";
   });
 }
@@ -98,16 +100,7 @@ asio::awaitable<int> outer_wait_for(asio::awaitable<int> inner) {
 TEST(WaitFor, CancellingTheOuterCancelsTheInner) {
   run_on_loop([]() -> asio::awaitable<void> {
     bool unwound = false;
-    auto inner = [](bool* flag) -> asio::awaitable<int> {
-      try {
-        co_await loopvisor::sleep(10s);
-      } catch (...) {
-        *flag = true;
-        throw;
-      }
-      co_return 0;
-    };
-    auto outer = create_task(outer_wait_for(inner(&unwound)));
+    auto outer = create_task(outer_wait_for(sleep_marking_unwind(&unwound)));
     co_await loopvisor::sleep(2ms);
     outer.cancel();
     EXPECT_THROW((void)co_await outer.async_wait(), CancelledError);
