@@ -22,21 +22,15 @@ bool stop_when(ReturnWhen when, const CompletionWatch& watch) {
 boost::asio::awaitable<void> await_condition(std::shared_ptr<CompletionWatch> watch,
                                              bool (*stop)(const CompletionWatch&),
                                              std::optional<std::chrono::steady_clock::duration> timeout) {
-  bool timed_out = false;
+  watch->interrupted = false;
   Handle timer;
   if (timeout) {
-    timer = Loop::current().call_later(*timeout, [weak = std::weak_ptr<CompletionWatch>(watch), &timed_out] {
-      if (auto w = weak.lock()) {
-        timed_out = true;
-        w->interrupt();
-      }
+    timer = Loop::current().call_later(*timeout, [weak = std::weak_ptr<CompletionWatch>(watch)] {
+      if (auto w = weak.lock()) w->interrupt();
     });
   }
   try {
-    while (!stop(*watch) && !timed_out) {
-      watch->seen = watch->finished.size();
-      co_await watch->next_or_interrupt();
-    }
+    while (!stop(*watch) && !watch->interrupted) co_await watch->wait_change(watch->finished.size());
   } catch (...) {
     timer.cancel();
     throw;

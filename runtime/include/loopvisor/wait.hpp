@@ -10,6 +10,7 @@
 #include "loopvisor/detail/completion_watch.hpp"
 #include "loopvisor/loop.hpp"
 #include "loopvisor/task.hpp"
+#include "loopvisor/timeout.hpp"
 
 namespace loopvisor {
 
@@ -24,8 +25,8 @@ struct WaitResult {
 };
 
 namespace detail {
-/// Waits until `stop(watch)` holds or `timeout` passes (nullopt: no timeout). A cancelled
-/// wait raises CancelledError and leaves the children alone.
+/// Waits until `stop(watch)` holds, `timeout` passes (nullopt: no timeout) or the watch is
+/// interrupted. A cancelled wait raises CancelledError and leaves the children alone.
 boost::asio::awaitable<void> await_condition(std::shared_ptr<CompletionWatch> watch,
                                              bool (*stop)(const CompletionWatch&),
                                              std::optional<std::chrono::steady_clock::duration> timeout);
@@ -75,33 +76,7 @@ template <class T>
 template <class T>
 [[nodiscard]] boost::asio::awaitable<T> wait_for(boost::asio::awaitable<T> coro,
                                                  std::chrono::steady_clock::duration timeout) {
-  auto task = Loop::current().create_task(std::move(coro), "wait_for");
-  auto watch = detail::CompletionWatch::watch({task.state()});
-  std::exception_ptr outer_cancelled;
-  try {
-    co_await detail::await_condition(
-        watch, [](const detail::CompletionWatch& w) { return w.all_done(); }, timeout);
-  } catch (...) {
-    outer_cancelled = std::current_exception();
-  }
-  if (outer_cancelled) {
-    task.cancel();
-    std::rethrow_exception(outer_cancelled);
-  }
-  if (!task.done()) {
-    task.cancel();
-    // Wait for it to unwind; this await must not be cut short by our own (unset) state.
-    co_await detail::await_condition(
-        watch, [](const detail::CompletionWatch& w) { return w.all_done(); }, std::nullopt);
-    if (task.cancelled()) {
-      (void)task.state()->retrieve_exception();
-      throw TimeoutError(
-          "wait_for: the operation did not finish within " +
-          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
-          " ms and was cancelled");
-    }
-  }
-  co_return co_await task.async_wait();
+  co_return co_await Timeout(std::chrono::steady_clock::now() + timeout).run(std::move(coro));
 }
 
 /// `co_await shield(task)`: waits for `task`, but cancelling this await does not cancel the

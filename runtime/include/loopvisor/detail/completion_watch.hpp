@@ -39,19 +39,21 @@ class CompletionWatch : public std::enable_shared_from_this<CompletionWatch> {
     }
   }
 
-  /// Waits until a child ends or interrupt() is called (returns at once if an unseen end is
-  /// already recorded).
-  boost::asio::awaitable<void> next_or_interrupt() {
+  /// Waits until more than `known` children have ended, or interrupt() is called.
+  boost::asio::awaitable<void> wait_change(std::size_t known) {
     event.clear();
-    if (seen != finished.size()) co_return;
+    if (finished.size() != known) co_return;
     co_await event.wait();
   }
 
   bool all_done() const noexcept { return finished.size() == children.size(); }
 
   /// Cancels every child that has not ended.
-  /// Wakes the waiter without a child ending (a timeout).
-  void interrupt() { event.set(); }
+  /// Wakes the waiter without a child ending (a timeout, a rescheduled deadline).
+  void interrupt() {
+    interrupted = true;
+    event.set();
+  }
 
   void cancel_pending() {
     for (auto& child : children) {
@@ -62,6 +64,7 @@ class CompletionWatch : public std::enable_shared_from_this<CompletionWatch> {
   std::vector<std::shared_ptr<TaskBase>> children;
   std::vector<std::size_t> finished;  // indices in completion order
   std::size_t seen = 0;               // how many of `finished` the waiter has looked at
+  bool interrupted = false;           // interrupt() called since the waiter last looked
   Event event;
 };
 

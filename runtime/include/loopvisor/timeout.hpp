@@ -1,0 +1,80 @@
+// Timeout: a deadline around an awaitable that can be moved while it runs (asyncio.timeout).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "loopvisor/detail/completion_watch.hpp"
+#include "loopvisor/loop.hpp"
+#include "loopvisor/task.hpp"
+
+namespace loopvisor {
+
+namespace detail {
+struct DeadlineState {
+  std::optional<std::chrono::steady_clock::time_point> when;
+  bool expired = false;
+  std::shared_ptr<CompletionWatch> watch;  // while run() is active
+};
+boost::asio::awaitable<void> run_until_deadline(std::shared_ptr<DeadlineState> state,
+                                                std::shared_ptr<TaskBase> task);
+[[noreturn]] void throw_timeout(const DeadlineState& state);
+}  // namespace detail
+
+/// A deadline scope, asyncio.timeout()/timeout_at() in C++ shape:
+///
+///     auto scope = loopvisor::timeout(2s);
+///     auto page = co_await scope.run(fetch(url));   // TimeoutError after 2 s
+///
+/// `run(body)` runs `body` as a child task. When the deadline passes, the child is cancelled
+/// and awaited; if it ends cancelled, `run` raises TimeoutError and `expired()` turns true.
+/// `reschedule(t)` moves the deadline (nullopt: none) even while `run` waits, for example
+/// from inside the body. Scopes nest as in asyncio 3.11+: an inner scope's expiry is its own
+/// TimeoutError; an outer expiry cancels the inner body, which the outer turns into its
+/// TimeoutError. Cancelling the coroutine awaiting `run` cancels the body.
+///
+/// Thread safety: on one loop only. Copies share the same deadline.
+class Timeout {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  explicit Timeout(std::optional<time_point> when) : state_(std::make_shared<detail::DeadlineState>()) {
+    state_->when = when;
+  }
+
+  std::optional<time_point> when() const noexcept { return state_->when; }
+  bool expired() const noexcept { return state_->expired; }
+
+  void reschedule(std::optional<time_point> when) {
+    state_->when = when;
+    if (state_->watch) state_->watch->interrupt();
+  }
+
+  template <class T>
+  [[nodiscard]] boost::asio::awaitable<T> run(boost::asio::awaitable<T> body) {
+    auto task = Loop::current().create_task(std::move(body), "timeout");
+    auto state = state_;
+    co_await detail::run_until_deadline(state, task.state());
+    if (task.cancelled() && state->expired) {
+      (void)task.state()->retrieve_exception();
+      detail::throw_timeout(*state);
+    }
+    co_return co_await task.async_wait();
+  }
+
+ private:
+  std::shared_ptr<detail::DeadlineState> state_;
+};
+
+/// A scope whose deadline is `delay` from now.
+[[nodiscard]] inline Timeout timeout(std::chrono::steady_clock::duration delay) {
+  return Timeout(std::chrono::steady_clock::now() + delay);
+}
+/// A scope with an absolute deadline (nullopt: none, until rescheduled).
+[[nodiscard]] inline Timeout timeout_at(std::optional<std::chrono::steady_clock::time_point> when) {
+  return Timeout(when);
+}
+
+}  // namespace loopvisor
