@@ -1,0 +1,57 @@
+// as_completed: results in completion order, exceptions in place, overall timeout.
+#include "loopvisor/as_completed.hpp"
+
+#include <gtest/gtest.h>
+
+#include "loopvisor/sleep.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await loopvisor::sleep(d);
+  co_return v;
+}
+
+TEST(AsCompleted, YieldsResultsInTheOrderTasksFinish) {
+  auto order = run_on_loop([]() -> asio::awaitable<std::vector<int>> {
+    // Scenario 4: tasks of 5, 3 and 4 (tens of ms here) finish as 3, 4, 5.
+    std::vector<Task<int>> tasks{create_task(value_after(50ms, 5)), create_task(value_after(30ms, 3)),
+                                 create_task(value_after(40ms, 4))};
+    std::vector<int> seen;
+    auto it = as_completed(tasks);
+    while (!it.empty()) seen.push_back(co_await it.next());
+    co_return seen;
+  });
+  EXPECT_EQ(order, (std::vector<int>{3, 4, 5}));
+}
+
+TEST(AsCompleted, ExceptionComesOutInItsTurn) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto failing = [](std::chrono::milliseconds d) -> asio::awaitable<int> {
+      co_await loopvisor::sleep(d);
+      throw std::runtime_error("late");
+    };
+    std::vector<Task<int>> tasks{create_task(failing(10ms)), create_task(value_after(1ms, 1))};
+    auto it = as_completed(tasks);
+    EXPECT_EQ(co_await it.next(), 1);
+    EXPECT_THROW((void)co_await it.next(), std::runtime_error);
+    EXPECT_TRUE(it.empty());
+  });
+}
+
+TEST(AsCompleted, TimeoutRaisesForWhatIsLeftWithoutCancellingIt) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto slow = create_task(value_after(50ms, 2));
+    std::vector<Task<int>> tasks{create_task(value_after(1ms, 1)), slow};
+    auto it = as_completed(tasks, 10ms);
+    EXPECT_EQ(co_await it.next(), 1);
+    EXPECT_THROW((void)co_await it.next(), TimeoutError);
+    EXPECT_TRUE(it.empty());
+    EXPECT_EQ(co_await slow.async_wait(), 2) << "not cancelled";
+  });
+}
+
+}  // namespace
+}  // namespace loopvisor::test
