@@ -14,6 +14,10 @@ SubmissionRejected::SubmissionRejected(const std::string& what) : Error(what) {}
 RuntimeClosed::RuntimeClosed(const std::string& what) : Error(what) {}
 WrongThreadError::WrongThreadError(const std::string& what) : Error(what) {}
 
+QueueEmpty::QueueEmpty(const std::string& what) : Error(what) {}
+QueueFull::QueueFull(const std::string& what) : Error(what) {}
+QueueShutDown::QueueShutDown(const std::string& what) : Error(what) {}
+
 ExceptionGroup::ExceptionGroup(const std::string& what, std::vector<std::exception_ptr> exceptions)
     : Error(what), exceptions_(std::move(exceptions)) {}
 

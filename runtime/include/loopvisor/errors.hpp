@@ -56,6 +56,25 @@ class WrongThreadError : public Error {
   explicit WrongThreadError(const std::string& what);
 };
 
+/// Queue::get_nowait on an empty queue (asyncio.QueueEmpty).
+class QueueEmpty : public Error {
+ public:
+  explicit QueueEmpty(const std::string& what);
+};
+
+/// Queue::put_nowait on a full queue (asyncio.QueueFull).
+class QueueFull : public Error {
+ public:
+  explicit QueueFull(const std::string& what);
+};
+
+/// A queue or channel was shut down (asyncio.QueueShutDown): no more puts, and gets once
+/// it is empty.
+class QueueShutDown : public Error {
+ public:
+  explicit QueueShutDown(const std::string& what);
+};
+
 /// Several exceptions at once (Python's ExceptionGroup): raised by TaskGroup with the error of
 /// every child that failed, in the order they failed.
 class ExceptionGroup : public Error {
