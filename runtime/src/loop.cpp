@@ -353,6 +353,26 @@ LoopStats Loop::stats() const noexcept {
 
 std::size_t Loop::submit_queue_capacity() const noexcept { return impl_->inbox.capacity(); }
 
+BlockingPool& Loop::blocking_pool() {
+  detail::lock_guard guard(impl_->state_mu);
+  if (!impl_->blocking) {
+    if (impl_->closed)
+      throw RuntimeClosed(fmt::format("loop '{}' is closed; it has no blocking pool", name()));
+    BlockingPoolOptions options;
+    options.threads = impl_->options.blocking_threads;
+    options.thread_name_prefix = name().substr(0, 6) + "-blk-";
+    impl_->blocking = std::make_shared<BlockingPool>(options);
+    impl_->owns_blocking = true;
+  }
+  return *impl_->blocking;
+}
+
+void Loop::set_blocking_pool(std::shared_ptr<BlockingPool> pool) {
+  detail::lock_guard guard(impl_->state_mu);
+  impl_->blocking = std::move(pool);
+  impl_->owns_blocking = false;
+}
+
 std::size_t Loop::queue_depth() const noexcept { return impl_->inbox.depth(); }
 
 std::size_t Loop::load() const noexcept { return impl_->inbox.depth() + impl_->tasks_active.get(); }
@@ -429,9 +449,14 @@ void Loop::finish() {
     spdlog::warn("{}: {} task(s) ignored cancellation and will be destroyed while pending", name(),
                  impl_->abandoned);
   }
-  detail::lock_guard guard(impl_->state_mu);
-  impl_->closed = true;
-  impl_->final_report = impl_->snapshot_report();
+  std::shared_ptr<BlockingPool> own_pool;
+  {
+    detail::lock_guard guard(impl_->state_mu);
+    impl_->closed = true;
+    impl_->final_report = impl_->snapshot_report();
+    if (impl_->owns_blocking) own_pool = impl_->blocking;
+  }
+  if (own_pool) own_pool->shutdown();  // runs the jobs it accepted, joins its threads
 }
 
 bool Loop::finishing() const noexcept { return impl_->finishing; }

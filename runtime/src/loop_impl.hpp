@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cancel_registry.hpp"
+#include "loopvisor/blocking_pool.hpp"
 #include "loopvisor/detail/sync.hpp"
 #include "loopvisor/loop.hpp"
 #include "submit_queue.hpp"
@@ -65,6 +66,8 @@ struct Loop::Impl {
   bool quiescent = false;
   std::optional<std::thread::id> runner;  // thread inside run_forever
   ShutdownReport final_report;
+  std::shared_ptr<BlockingPool> blocking;  // guarded by state_mu
+  bool owns_blocking = false;              // created here: shut down by close()
   std::size_t abandoned = 0;
   std::size_t timers_dropped = 0;
   std::uint64_t callbacks_at_close = 0;

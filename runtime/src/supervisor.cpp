@@ -11,6 +11,7 @@
 #include <boost/thread/thread.hpp>
 
 #include "loop_thread.hpp"
+#include "loopvisor/blocking_pool.hpp"
 
 namespace loopvisor {
 
@@ -20,6 +21,10 @@ struct Supervisor::Threads {
 
 Supervisor::Supervisor(SupervisorOptions options)
     : options_(std::move(options)), threads_(std::make_unique<Threads>()) {
+  BlockingPoolOptions pool_options;
+  pool_options.threads = options_.blocking_threads;
+  pool_options.max_pending = options_.blocking_max_pending;
+  blocking_ = std::make_shared<BlockingPool>(pool_options);
   std::size_t n = options_.loops;
   if (n == 0) n = std::max(1u, boost::thread::hardware_concurrency());
   loops_.reserve(n);
@@ -31,6 +36,7 @@ Supervisor::Supervisor(SupervisorOptions options)
     lo.drain_batch = options_.drain_batch;
     lo.exception_handler = options_.exception_handler;
     loops_.push_back(std::make_unique<Loop>(std::move(lo)));
+    loops_.back()->set_blocking_pool(blocking_);
   }
   std::latch running(static_cast<std::ptrdiff_t>(n));
   try {
@@ -174,6 +180,7 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
 
   for (auto& loop : loops_) loop->finish();
   for (auto& thread : threads_->threads) thread.join();
+  blocking_->shutdown();  // after the loops: jobs already accepted still run to completion
 
   ShutdownReport total;
   for (auto& loop : loops_) total += loop->report();

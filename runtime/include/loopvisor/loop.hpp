@@ -21,6 +21,7 @@
 namespace loopvisor {
 
 class Supervisor;
+class BlockingPool;
 
 struct LoopOptions {
   /// Thread and metrics name; empty means "loop-<index>".
@@ -34,6 +35,8 @@ struct LoopOptions {
   std::size_t drain_batch = 256;
   /// Called for each unhandled failure on this loop; empty means log_exception.
   ExceptionHandler exception_handler;
+  /// Threads of a stand-alone loop's own blocking pool (created on first to_thread).
+  std::size_t blocking_threads = 4;
 };
 
 /// Counters of one loop, read from any thread (each is a relaxed snapshot).
@@ -165,6 +168,11 @@ class Loop {
 
   const std::shared_ptr<detail::LoopShared>& shared() const noexcept { return shared_; }
 
+  /// The pool `to_thread` uses: the supervisor's, or (stand-alone) one the loop creates on
+  /// first use with `LoopOptions::blocking_threads` threads and shuts down when it closes.
+  /// Any thread.
+  BlockingPool& blocking_pool();
+
  private:
   friend class Supervisor;
   friend class detail::TaskBase;
@@ -176,6 +184,7 @@ class Loop {
   Handle call_soon_threadsafe_erased(detail::Callback fn);
   void spawn(std::shared_ptr<detail::TaskBase> task, boost::asio::awaitable<void> main);
   void require_on_loop(const char* api) const;
+  void set_blocking_pool(std::shared_ptr<BlockingPool> pool);
 
   // Shutdown phases, shared by close() and Supervisor::shutdown().
   void close_submissions() noexcept;

@@ -42,6 +42,9 @@ struct SupervisorOptions {
   std::chrono::milliseconds cancel_timeout = std::chrono::seconds(5);
   /// Handler for every loop; empty means log_exception.
   ExceptionHandler exception_handler;
+  /// The blocking pool shared by the loops (to_thread): threads and pending-job bound.
+  std::size_t blocking_threads = 8;
+  std::size_t blocking_max_pending = 1024;
 };
 
 /// Owns N loops, each run by its own boost::thread (named, optionally pinned), started by the
@@ -100,6 +103,8 @@ class Supervisor {
   std::vector<TaskInfo> all_tasks(std::chrono::milliseconds timeout = std::chrono::seconds(2));
   std::vector<LoopStats> stats() const;
   const SupervisorOptions& options() const noexcept { return options_; }
+  /// The pool behind to_thread on every loop; shut down after the loops by shutdown().
+  BlockingPool& blocking_pool() noexcept { return *blocking_; }
 
   // Used by Sharded<S>.
   void add_service(detail::ShardedBase* service);
@@ -110,6 +115,7 @@ class Supervisor {
   void check_open() const;
 
   SupervisorOptions options_;
+  std::shared_ptr<BlockingPool> blocking_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::unique_ptr<Threads> threads_;
   detail::atomic<std::size_t> next_{0};
