@@ -11,7 +11,9 @@ std::string describe(const ExceptionContext& context) {
   out += ": ";
   out += context.message;
   if (context.task_id != 0) {
-    out += " (task '" + context.task_name + "' #" + std::to_string(context.task_id) + ")";
+    out += " (task '" + context.task_name + "' #" + std::to_string(context.task_id);
+    if (!context.task_origin.empty()) out += ", created at " + context.task_origin;
+    out += ")";
   }
   if (context.exception) {
     try {

@@ -30,6 +30,7 @@ Loop::Impl::Impl(Loop& owner, const LoopOptions& opts)
 }
 
 void Loop::Impl::run_guarded(detail::Callback& fn, const char* what) noexcept {
+  detail::SlowScope timing(self.shared_.get(), what);
   try {
     fn();
   } catch (...) {
@@ -162,6 +163,7 @@ Loop::Loop(LoopOptions options)
       impl_(std::make_unique<Impl>(*this, options)) {
   shared_->attach(this, &*impl_->io);
   if (options.exception_handler) shared_->set_exception_handler(std::move(options.exception_handler));
+  shared_->set_slow_threshold(options.slow_callback_threshold);
 }
 
 Loop::~Loop() {
@@ -348,6 +350,7 @@ LoopStats Loop::stats() const noexcept {
   s.tasks_done_error = impl_->tasks_error.get();
   s.tasks_cancelled = impl_->tasks_cancelled.get();
   s.unhandled_exceptions = shared_->unhandled_exceptions();
+  s.slow_callbacks = shared_->slow_callbacks();
   return s;
 }
 

@@ -2,6 +2,8 @@
 #include "loopvisor/detail/loop_shared.hpp"
 
 #include <spdlog/spdlog.h>
+#include <time.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
@@ -17,6 +19,23 @@ LoopShared* LoopShared::exchange_current(LoopShared* next) noexcept {
   LoopShared* prev = tls_current;
   tls_current = next;
   return prev;
+}
+
+std::chrono::nanoseconds coarse_now() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+void LoopShared::report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept {
+  // sync: relaxed; a statistic read at scrape time.
+  slow_.fetch_add(1, std::memory_order_relaxed);
+  try {
+    spdlog::warn("{}: {} held the loop for {} ms (slow callback threshold {} ms)", name_, what,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(slow_threshold_).count());
+  } catch (...) {
+  }
 }
 
 void LoopShared::set_exception_handler(ExceptionHandler handler) {

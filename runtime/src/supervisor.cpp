@@ -35,6 +35,7 @@ Supervisor::Supervisor(SupervisorOptions options)
     lo.submit_queue_capacity = options_.submit_queue_capacity;
     lo.drain_batch = options_.drain_batch;
     lo.exception_handler = options_.exception_handler;
+    lo.slow_callback_threshold = options_.slow_callback_threshold;
     loops_.push_back(std::make_unique<Loop>(std::move(lo)));
     loops_.back()->set_blocking_pool(blocking_);
   }

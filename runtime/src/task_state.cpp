@@ -35,19 +35,49 @@ thread_local std::uint64_t tls_task_id = 0;
 }  // namespace
 
 std::uint64_t current_task_id() noexcept { return tls_task_id; }
-TaskScope::TaskScope(std::uint64_t id) noexcept : previous_(tls_task_id) { tls_task_id = id; }
-TaskScope::~TaskScope() { tls_task_id = previous_; }
+TaskScope::TaskScope(std::uint64_t id) noexcept : previous_(tls_task_id) {
+  tls_task_id = id;
+  if (previous_ == 0) {
+    auto* loop = LoopShared::current();
+    if (loop != nullptr && loop->slow_threshold().count() > 0) start_ = coarse_now();
+  }
+}
+
+TaskScope::~TaskScope() {
+  if (previous_ == 0 && start_.count() != 0) {
+    auto* loop = LoopShared::current();
+    const auto took = coarse_now() - start_;
+    if (loop != nullptr && took > loop->slow_threshold()) {
+      std::string what = "a step of task #" + std::to_string(tls_task_id);
+      if (Loop* owner = loop->owner()) {
+        auto& tasks = owner->impl_->tasks;
+        if (auto it = tasks.find(tls_task_id); it != tasks.end()) {
+          what = "a step of task '" + it->second->name() + "' (#" + std::to_string(tls_task_id) + ")";
+        }
+      }
+      loop->report_slow(what, took);
+    }
+  }
+  tls_task_id = previous_;
+}
 
 void throw_result_taken() {
   throw InvalidStateError("the task's move-only result was already taken by an earlier reader");
 }
 
-TaskBase::TaskBase(Loop& loop, std::string name)
+TaskBase::TaskBase(Loop& loop, std::string name, std::source_location where)
     : id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
       name_(name.empty() ? "Task-" + std::to_string(id_) : std::move(name)),
       loop_(&loop),
       shared_(loop.shared()),
-      created_(std::chrono::steady_clock::now()) {}
+      created_(std::chrono::steady_clock::now()),
+      where_(where) {}
+
+std::string TaskBase::origin() const {
+  std::string file = where_.file_name();
+  if (auto slash = file.rfind('/'); slash != std::string::npos) file = file.substr(slash + 1);
+  return file + ":" + std::to_string(where_.line());
+}
 
 TaskBase::~TaskBase() {
   if (error_ && !retrieved_.load() && status() == TaskStatus::done) {
@@ -62,6 +92,7 @@ void TaskBase::report(std::string message, std::exception_ptr error) noexcept {
     context.exception = std::move(error);
     context.task_id = id_;
     context.task_name = name_;
+    context.task_origin = origin();
     shared_->report(std::move(context));
   } catch (...) {
     // Out of memory while building the report: nothing better to do.
@@ -75,6 +106,7 @@ TaskInfo TaskBase::info() const {
   info.loop_index = shared_->index();
   info.status = status();
   info.age = std::chrono::steady_clock::now() - created_;
+  info.origin = origin();
   return info;
 }
 

@@ -188,6 +188,24 @@ TEST(Loop, BlockingCallbackDelaysTheCallbacksBehindItOnTheSameLoop) {
   EXPECT_TRUE(second_ran.load());
 }
 
+TEST(Loop, SlowCallbacksAndTaskStepsAreCountedButFastOnesAreNot) {
+  LoopOptions options;
+  options.slow_callback_threshold = 20ms;
+  LoopThread lt(options);
+  for (int i = 0; i < 100; ++i) lt->call_soon_threadsafe([] {});
+  (void)lt->submit([] {}).get(bound);
+  EXPECT_EQ(lt->stats().slow_callbacks, 0u);
+  lt->call_soon_threadsafe([] { std::this_thread::sleep_for(60ms); });  // blocks the loop on purpose
+  (void)lt->submit([] {}).get(bound);
+  EXPECT_EQ(lt->stats().slow_callbacks, 1u);
+  auto f = lt->run_coroutine_threadsafe([]() -> asio::awaitable<void> {
+    co_await sleep_for(1ms);
+    std::this_thread::sleep_for(60ms);  // a blocking step inside a task
+  }());
+  f.get(bound);  // the future completes inside the slow step, before the step is measured
+  EXPECT_TRUE(eventually([&] { return lt->stats().slow_callbacks == 2; }));
+}
+
 TEST(Loop, StatsCountAcceptedRunAndTasks) {
   LoopThread lt;
   for (int i = 0; i < 10; ++i) (void)lt->submit([] {}).get(bound);

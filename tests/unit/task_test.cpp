@@ -184,6 +184,26 @@ TEST(Task, UnretrievedExceptionIsReportedWhenTheLastHandleGoes) {
   EXPECT_EQ(reports[0], "Task exception was never retrieved|forgotten");
 }
 
+TEST(Task, DiagnosticsNameWhereTheTaskWasCreated) {
+  std::string report;
+  std::mutex mu;
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    std::lock_guard g(mu);
+    report = describe(c);
+  };
+  const int line = __LINE__ + 3;
+  run_on_loop(
+      []() -> asio::awaitable<void> {
+        auto t = create_task(fail_after(0ms), "leaky");
+        EXPECT_NE(t.info().origin.find("task_test.cpp:"), std::string::npos);
+        co_await until([&] { return t.done(); });
+      },
+      options);
+  std::lock_guard g(mu);
+  EXPECT_NE(report.find("created at task_test.cpp:" + std::to_string(line)), std::string::npos) << report;
+}
+
 TEST(Task, RetrievedExceptionIsNotReported) {
   std::atomic<int> reports{0};
   LoopOptions options;

@@ -17,6 +17,7 @@ struct ExceptionContext {
   std::string loop_name;         ///< name of that loop (its thread name)
   std::uint64_t task_id = 0;     ///< the task involved, 0 if none
   std::string task_name;         ///< its name, empty if none
+  std::string task_origin;       ///< "file:line" where the task was created, empty if none
 };
 
 /// Called with each unhandled failure: a throwing callback, a task exception that was never

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -22,6 +23,9 @@ namespace loopvisor {
 
 class Supervisor;
 class BlockingPool;
+namespace detail {
+class TaskScope;
+}
 
 struct LoopOptions {
   /// Thread and metrics name; empty means "loop-<index>".
@@ -35,6 +39,9 @@ struct LoopOptions {
   std::size_t drain_batch = 256;
   /// Called for each unhandled failure on this loop; empty means log_exception.
   ExceptionHandler exception_handler;
+  /// A callback or task step holding the loop longer than this is logged and counted
+  /// (LoopStats::slow_callbacks); zero turns the check off.
+  std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);
   /// Threads of a stand-alone loop's own blocking pool (created on first to_thread).
   std::size_t blocking_threads = 4;
 };
@@ -56,6 +63,7 @@ struct LoopStats {
   std::uint64_t tasks_done_error = 0;
   std::uint64_t tasks_cancelled = 0;
   std::uint64_t unhandled_exceptions = 0;
+  std::uint64_t slow_callbacks = 0;
 };
 
 /// An event loop: one boost::asio::io_context run by one thread (asyncio's event loop).
@@ -149,8 +157,10 @@ class Loop {
                                                          std::string name = {});
 
   /// On the loop: wraps `coro` in a task whose first step runs on a later turn.
+  /// `where` records the caller (file:line) for diagnostics and introspection.
   template <class T>
-  [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {});
+  [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {},
+                                    std::source_location where = std::source_location::current());
 
   /// On the loop: every task that has not ended.
   std::vector<TaskInfo> all_tasks() const;
@@ -177,6 +187,7 @@ class Loop {
   friend class Supervisor;
   friend class detail::TaskBase;
   friend AnyTask current_task();
+  friend class detail::TaskScope;
   struct Impl;
 
   Handle call_soon_erased(detail::Callback fn);

@@ -42,6 +42,8 @@ struct SupervisorOptions {
   std::chrono::milliseconds cancel_timeout = std::chrono::seconds(5);
   /// Handler for every loop; empty means log_exception.
   ExceptionHandler exception_handler;
+  /// See LoopOptions::slow_callback_threshold.
+  std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);
   /// The blocking pool shared by the loops (to_thread): threads and pending-job bound.
   std::size_t blocking_threads = 8;
   std::size_t blocking_max_pending = 1024;

@@ -3,6 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,10 @@ class TaskGroup {
   TaskGroup& operator=(const TaskGroup&) = delete;
 
   template <class T>
-  [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {}) {
+  [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {},
+                                    std::source_location where = std::source_location::current()) {
     check_open();
-    Task<T> task = loop_->create_task(std::move(coro), std::move(name));
+    Task<T> task = loop_->create_task(std::move(coro), std::move(name), where);
     adopt(task.state());
     return task;
   }

@@ -22,6 +22,7 @@ struct TaskInfo {
   std::size_t loop_index = 0;
   TaskStatus status = TaskStatus::pending;
   std::chrono::steady_clock::duration age{};
+  std::string origin;  ///< "file:line" where the task was created
 };
 
 }  // namespace loopvisor

@@ -1,6 +1,7 @@
 // The part of a loop that outlives it: identity, exception reporting and control posts.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -39,6 +40,16 @@ class LoopShared {
     return unhandled_.load(std::memory_order_relaxed);  // sync: a statistic
   }
 
+  /// Slow-callback detection (asyncio's debug slow_callback_duration): a callback or task step
+  /// holding the loop longer than the threshold is logged with its name and counted. Zero
+  /// turns it off. Set before the loop runs.
+  void set_slow_threshold(std::chrono::nanoseconds threshold) noexcept { slow_threshold_ = threshold; }
+  std::chrono::nanoseconds slow_threshold() const noexcept { return slow_threshold_; }
+  void report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept;
+  std::uint64_t slow_callbacks() const noexcept {
+    return slow_.load(std::memory_order_relaxed);  // sync: a statistic
+  }
+
   /// Posts `fn` to the loop outside the bounded inbox. Used for cancellation and completion
   /// delivery, which must never be rejected for capacity. Returns false (and destroys `fn`
   /// here) once the loop has been destroyed.
@@ -62,6 +73,33 @@ class LoopShared {
   Loop* owner_ = nullptr;                  // set before the loop is shared, cleared at destruction
   ExceptionHandler handler_;               // guarded by mu_
   atomic<std::uint64_t> unhandled_{0};
+  atomic<std::uint64_t> slow_{0};
+  std::chrono::nanoseconds slow_threshold_{0};
+};
+
+/// CLOCK_MONOTONIC_COARSE: a few nanoseconds to read, millisecond resolution — enough to catch
+/// a 100 ms stall on every callback without slowing the fast path.
+std::chrono::nanoseconds coarse_now() noexcept;
+
+/// Measures one callback or task step on the loop thread; reports it if it was slow.
+class SlowScope {
+ public:
+  SlowScope(LoopShared* loop, const char* what) noexcept
+      : loop_(loop != nullptr && loop->slow_threshold().count() > 0 ? loop : nullptr), what_(what) {
+    if (loop_ != nullptr) start_ = coarse_now();
+  }
+  ~SlowScope() {
+    if (loop_ == nullptr) return;
+    const auto took = coarse_now() - start_;
+    if (took > loop_->slow_threshold()) loop_->report_slow(what_, took);
+  }
+  SlowScope(const SlowScope&) = delete;
+  SlowScope& operator=(const SlowScope&) = delete;
+
+ private:
+  LoopShared* loop_;
+  const char* what_;
+  std::chrono::nanoseconds start_{};
 };
 
 }  // namespace loopvisor::detail

@@ -6,6 +6,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/asio/require.hpp>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -16,6 +17,8 @@ namespace loopvisor::detail {
 /// functions the task calls: asyncio's current_task().
 std::uint64_t current_task_id() noexcept;
 
+/// Marks the task running on this thread for the scope, and (outermost scope only) times the
+/// step for slow-callback detection.
 class TaskScope {
  public:
   explicit TaskScope(std::uint64_t id) noexcept;
@@ -25,6 +28,7 @@ class TaskScope {
 
  private:
   std::uint64_t previous_;
+  std::chrono::nanoseconds start_{};
 };
 
 /// Wraps the loop's io_context executor and carries a task id. Every property query,

@@ -7,6 +7,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -37,7 +38,7 @@ namespace loopvisor::detail {
 /// bounded inbox, so it is never rejected.
 class TaskBase : public std::enable_shared_from_this<TaskBase> {
  public:
-  TaskBase(Loop& loop, std::string name);
+  TaskBase(Loop& loop, std::string name, std::source_location where = std::source_location::current());
   virtual ~TaskBase();
   TaskBase(const TaskBase&) = delete;
   TaskBase& operator=(const TaskBase&) = delete;
@@ -57,6 +58,8 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   Loop& loop() const noexcept { return *loop_; }
   const std::shared_ptr<LoopShared>& shared() const noexcept { return shared_; }
   std::chrono::steady_clock::time_point created_at() const noexcept { return created_; }
+  /// "file:line" of the create_task call.
+  std::string origin() const;
   TaskInfo info() const;
 
   /// asyncio's Task.cancel(): false if already done or cancelled, else requests cancellation
@@ -96,6 +99,7 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   Loop* loop_;
   std::shared_ptr<LoopShared> shared_;
   const std::chrono::steady_clock::time_point created_;
+  const std::source_location where_;
   atomic<TaskStatus> status_{TaskStatus::pending};
   bool cancel_requested_ = false;
   atomic<bool> retrieved_{false};
