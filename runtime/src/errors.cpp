@@ -18,6 +18,10 @@ QueueEmpty::QueueEmpty(const std::string& what) : Error(what) {}
 QueueFull::QueueFull(const std::string& what) : Error(what) {}
 QueueShutDown::QueueShutDown(const std::string& what) : Error(what) {}
 
+IncompleteReadError::IncompleteReadError(const std::string& what, std::string partial)
+    : Error(what), partial_(std::move(partial)) {}
+LimitOverrunError::LimitOverrunError(const std::string& what) : Error(what) {}
+
 ExceptionGroup::ExceptionGroup(const std::string& what, std::vector<std::exception_ptr> exceptions)
     : Error(what), exceptions_(std::move(exceptions)) {}
 

@@ -75,6 +75,23 @@ class QueueShutDown : public Error {
   explicit QueueShutDown(const std::string& what);
 };
 
+/// A stream ended before the requested data arrived (asyncio.IncompleteReadError); `partial()`
+/// holds what was read.
+class IncompleteReadError : public Error {
+ public:
+  IncompleteReadError(const std::string& what, std::string partial);
+  const std::string& partial() const noexcept { return partial_; }
+
+ private:
+  std::string partial_;
+};
+
+/// A read_until found no delimiter within the stream's limit (asyncio.LimitOverrunError).
+class LimitOverrunError : public Error {
+ public:
+  explicit LimitOverrunError(const std::string& what);
+};
+
 /// Several exceptions at once (Python's ExceptionGroup): raised by TaskGroup with the error of
 /// every child that failed, in the order they failed.
 class ExceptionGroup : public Error {

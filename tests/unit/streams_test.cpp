@@ -1,0 +1,152 @@
+// Streams: a server across loops, open_connection, buffered reads, cancellation and timeouts.
+#include "loopvisor/streams.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+
+#include "loopvisor/sleep.hpp"
+#include "loopvisor/timeout.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+using asio::ip::tcp;
+const tcp::endpoint any_local{asio::ip::make_address("127.0.0.1"), 0};
+
+// Echoes lines back, prefixed with the serving loop's index.
+asio::awaitable<void> echo_lines(Stream stream) {
+  for (;;) {
+    std::string line = co_await stream.readline();
+    if (line.empty()) co_return;
+    co_await stream.write(std::to_string(Loop::current().index()) + ":" + line);
+  }
+}
+
+asio::awaitable<std::string> ask(std::uint16_t port, std::string line) {
+  Stream s = co_await open_connection("127.0.0.1", port);
+  co_await s.write(line);
+  std::string answer = co_await s.readline();
+  s.write_eof();
+  co_return answer;
+}
+
+TEST(Streams, ServerAnswersOnEveryLoopAndClientsConnect) {
+  Supervisor server_side(SupervisorOptions{.loops = 2});
+  auto server = start_server(server_side, any_local, echo_lines);
+  EXPECT_TRUE(server->reuse_port()) << "Linux has SO_REUSEPORT: one acceptor per loop";
+  EXPECT_NE(server->port(), 0);
+  LoopThread client;
+  std::set<std::string> loops_seen;
+  for (int i = 0; i < 24; ++i) {
+    const std::string answer =
+        client->run_coroutine_threadsafe(ask(server->port(), "hi " + std::to_string(i) + "\n")).get(bound);
+    EXPECT_EQ(answer.substr(answer.find(':') + 1), "hi " + std::to_string(i) + "\n");
+    loops_seen.insert(answer.substr(0, answer.find(':')));
+  }
+  EXPECT_EQ(loops_seen.size(), 2u) << "connections are served across the loops";
+  EXPECT_TRUE(eventually([&] { return server->accepted() == 24; }));
+}
+
+asio::awaitable<void> send_and_close(Stream stream) {
+  co_await stream.write("abc\nde");
+  stream.write_eof();
+  co_await loopvisor::sleep(5ms);
+}
+
+TEST(Streams, ReadExactlyReadUntilAndReadlineFollowAsyncio) {
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_server(sup, any_local, send_and_close);
+  LoopThread client;
+  auto f = client->run_coroutine_threadsafe([](std::uint16_t port) -> asio::awaitable<void> {
+    Stream s = co_await open_connection("127.0.0.1", port);
+    EXPECT_EQ(co_await s.read_exactly(2), "ab");
+    EXPECT_EQ(co_await s.read_until("\n"), "c\n");
+    try {
+      (void)co_await s.read_exactly(5);
+      ADD_FAILURE() << "expected IncompleteReadError";
+    } catch (const IncompleteReadError& e) {
+      EXPECT_EQ(e.partial(), "de");
+    }
+    EXPECT_EQ(co_await s.readline(), "") << "end of stream";
+  }(server->port()));
+  f.get(bound);
+}
+
+asio::awaitable<void> endless_line(Stream stream) {
+  co_await stream.write(std::string(1000, 'x'));
+  co_await loopvisor::sleep(50ms);
+}
+
+TEST(Streams, ReadUntilPastTheLimitIsLimitOverrunError) {
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_server(sup, any_local, endless_line);
+  LoopThread client;
+  auto f = client->run_coroutine_threadsafe([](std::uint16_t port) -> asio::awaitable<void> {
+    Stream raw = co_await open_connection("127.0.0.1", port);
+    Stream s(std::move(raw.socket()), 100);
+    EXPECT_THROW((void)co_await s.read_until("\n"), LimitOverrunError);
+  }(server->port()));
+  f.get(bound);
+}
+
+// Sends nothing; returns when the client goes away.
+asio::awaitable<void> silent(Stream stream) { (void)co_await stream.read_all(); }
+
+TEST(Streams, ReadIsCancellableAndBoundedByATimeout) {
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_server(sup, any_local, silent);
+  LoopThread client;
+  auto f = client->run_coroutine_threadsafe([](std::uint16_t port) -> asio::awaitable<void> {
+    Stream s = co_await open_connection("127.0.0.1", port);
+    auto scope = timeout(10ms);
+    EXPECT_THROW((void)co_await scope.run(s.read()), TimeoutError);
+    auto reader =
+        create_task([](Stream* st) -> asio::awaitable<std::string> { co_return co_await st->read(); }(&s));
+    co_await loopvisor::sleep(2ms);
+    reader.cancel();
+    EXPECT_THROW((void)co_await reader.async_wait(), CancelledError);
+  }(server->port()));
+  f.get(bound);
+}
+
+TEST(Streams, HandlerExceptionIsReportedAndTheServerGoesOn) {
+  std::mutex mu;
+  std::vector<std::string> reports;
+  SupervisorOptions o;
+  o.loops = 1;
+  o.exception_handler = [&](const ExceptionContext& c) {
+    std::lock_guard g(mu);
+    reports.push_back(c.message);
+  };
+  Supervisor sup(o);
+  auto server = start_server(sup, any_local, [](Stream s) -> asio::awaitable<void> {
+    const std::string line = co_await s.readline();
+    if (line == "boom\n") throw std::runtime_error("handler bug");
+    co_await s.write(line);
+  });
+  LoopThread client;
+  EXPECT_EQ(client->run_coroutine_threadsafe(ask(server->port(), "boom\n")).get(bound), "");
+  EXPECT_EQ(client->run_coroutine_threadsafe(ask(server->port(), "fine\n")).get(bound), "fine\n");
+  EXPECT_TRUE(eventually([&] {
+    std::lock_guard g(mu);
+    return !reports.empty() && reports[0] == "Task exception was never retrieved";
+  }));
+}
+
+TEST(Streams, ConnectingToAClosedPortIsAClearError) {
+  LoopThread client;
+  std::uint16_t port = 0;
+  {
+    Supervisor sup(SupervisorOptions{.loops = 1});
+    auto server = start_server(sup, any_local, silent);
+    port = server->port();
+  }
+  auto f = client->run_coroutine_threadsafe(ask(port, "x\n"));
+  EXPECT_THROW((void)f.get(bound), boost::system::system_error);
+}
+
+}  // namespace
+}  // namespace loopvisor::test
