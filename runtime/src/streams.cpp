@@ -130,11 +130,12 @@ void Stream::close() noexcept {
 asio::awaitable<Stream> open_connection(std::string host, std::uint16_t port) {
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), use_tuple);
-  if (rec) throw_io(rec, ("open_connection: resolving '" + host + "'").c_str());
+  auto resolved = co_await resolver.async_resolve(host, std::to_string(port), use_tuple);
+  if (auto rec = std::get<0>(resolved)) throw_io(rec, ("open_connection: resolving '" + host + "'").c_str());
   tcp::socket socket(executor);
-  auto [cec, ep] = co_await asio::async_connect(socket, endpoints, use_tuple);
-  if (cec) throw_io(cec, ("open_connection to " + host + ":" + std::to_string(port)).c_str());
+  auto connected = co_await asio::async_connect(socket, std::get<1>(resolved), use_tuple);
+  if (auto cec = std::get<0>(connected))
+    throw_io(cec, ("open_connection to " + host + ":" + std::to_string(port)).c_str());
   co_return Stream(std::move(socket));
 }
 
@@ -169,7 +170,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<void> acceptor_keepalive, tcp:
   std::size_t next = 0;
   Loop& home = Loop::current();
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(use_tuple);
+    auto accepted_result = co_await acceptor->async_accept(use_tuple);
+    auto ec = std::get<0>(accepted_result);
+    auto socket = std::move(std::get<1>(accepted_result));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
       spdlog::warn("{}: accept failed: {}", home.name(), ec.message());
