@@ -53,5 +53,19 @@ TEST(AsCompleted, TimeoutRaisesForWhatIsLeftWithoutCancellingIt) {
   });
 }
 
+asio::awaitable<int> first_of(AsCompleted<int>* it) { co_return co_await it->next(); }
+
+TEST(AsCompleted, CancellingTheWaiterLeavesTheTasksRunning) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto slow = create_task(value_after(20ms, 1));
+    auto it = as_completed(std::vector<Task<int>>{slow});
+    auto waiter = create_task(first_of(&it));
+    co_await loopvisor::sleep(1ms);
+    waiter.cancel();
+    EXPECT_THROW((void)co_await waiter.async_wait(), CancelledError);
+    EXPECT_EQ(co_await slow.async_wait(), 1) << "not cancelled";
+  });
+}
+
 }  // namespace
 }  // namespace loopvisor::test

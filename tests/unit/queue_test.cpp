@@ -56,6 +56,22 @@ TEST(Queue, CancelledGetterNeverSwallowsAnItem) {
   });
 }
 
+TEST(Queue, CancelledPutterTakesNoSlotAndTheNextPutterGetsIt) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    Queue<int> q(1);
+    q.put_nowait(0);
+    auto first = create_task(put_one(&q, 1));
+    auto second = create_task(put_one(&q, 2));
+    co_await loopvisor::sleep(1ms);
+    first.cancel();
+    EXPECT_THROW(co_await first.async_wait(), CancelledError);
+    EXPECT_EQ(q.get_nowait(), 0);
+    co_await second.async_wait();
+    EXPECT_EQ(q.get_nowait(), 2);
+    EXPECT_TRUE(q.empty());
+  });
+}
+
 asio::awaitable<void> consume(Queue<int>* q, int* sum) {
   for (;;) {
     *sum += co_await q->get();

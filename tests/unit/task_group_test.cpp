@@ -85,6 +85,18 @@ TEST(TaskGroup, CancellingTheParentCancelsAndAwaitsTheChildren) {
   });
 }
 
+TEST(TaskGroup, AChildCancelledFromOutsideIsNotAFailureOfTheGroup) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    TaskGroup group;
+    auto victim = group.create_task(value_after(10s, 0));
+    auto other = group.create_task(value_after(5ms, 2));
+    Loop::current().call_later(1ms, [victim]() mutable { victim.cancel(); });
+    co_await group.wait();  // no ExceptionGroup
+    EXPECT_TRUE(victim.cancelled());
+    EXPECT_EQ(other.result(), 2);
+  });
+}
+
 TEST(TaskGroup, CreateTaskAfterWaitIsAClearError) {
   run_on_loop([]() -> asio::awaitable<void> {
     TaskGroup group;
