@@ -351,6 +351,8 @@ LoopStats Loop::stats() const noexcept {
   s.tasks_cancelled = impl_->tasks_cancelled.get();
   s.unhandled_exceptions = shared_->unhandled_exceptions();
   s.slow_callbacks = shared_->slow_callbacks();
+  s.lag = health_->last_lag();
+  s.stalled = health_->stalled();
   return s;
 }
 

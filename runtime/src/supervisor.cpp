@@ -73,6 +73,9 @@ Supervisor::Supervisor(SupervisorOptions options)
     throw;
   }
   running.wait();
+  std::vector<Loop*> watched;
+  for (auto& loop : loops_) watched.push_back(loop.get());
+  watchdog_ = std::make_unique<Watchdog>(std::move(watched), options_.watchdog);
   spdlog::info("supervisor: {} loop(s) running, placement {}, queue capacity {}", n,
                to_string(options_.placement), loops_.front()->submit_queue_capacity());
 }
@@ -179,6 +182,7 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
   }
   for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->stop_shards();
 
+  watchdog_.reset();  // its probes would only wait on loops that are about to stop
   for (auto& loop : loops_) loop->finish();
   for (auto& thread : threads_->threads) thread.join();
   blocking_->shutdown();  // after the loops: jobs already accepted still run to completion

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/loop_health.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/exception_context.hpp"
 #include "loopvisor/handle.hpp"
@@ -64,6 +65,8 @@ struct LoopStats {
   std::uint64_t tasks_cancelled = 0;
   std::uint64_t unhandled_exceptions = 0;
   std::uint64_t slow_callbacks = 0;
+  std::chrono::nanoseconds lag{0};  ///< last scheduling lag the watchdog measured
+  bool stalled = false;             ///< the watchdog's verdict
 };
 
 /// An event loop: one boost::asio::io_context run by one thread (asyncio's event loop).
@@ -178,6 +181,9 @@ class Loop {
 
   const std::shared_ptr<detail::LoopShared>& shared() const noexcept { return shared_; }
 
+  /// Lag and stall state measured by a Watchdog (zero and false without one). Any thread.
+  const std::shared_ptr<detail::LoopHealth>& health() const noexcept { return health_; }
+
   /// The pool `to_thread` uses: the supervisor's, or (stand-alone) one the loop creates on
   /// first use with `LoopOptions::blocking_threads` threads and shuts down when it closes.
   /// Any thread.
@@ -206,6 +212,7 @@ class Loop {
   ShutdownReport report() const;
 
   std::shared_ptr<detail::LoopShared> shared_;
+  std::shared_ptr<detail::LoopHealth> health_ = std::make_shared<detail::LoopHealth>();
   std::unique_ptr<Impl> impl_;
 };
 

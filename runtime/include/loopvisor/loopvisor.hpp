@@ -26,3 +26,4 @@
 #include "loopvisor/timeout.hpp"
 #include "loopvisor/version.hpp"
 #include "loopvisor/wait.hpp"
+#include "loopvisor/watchdog.hpp"

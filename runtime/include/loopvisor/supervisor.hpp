@@ -14,6 +14,7 @@
 #include "loopvisor/loop.hpp"
 #include "loopvisor/placement.hpp"
 #include "loopvisor/shutdown_report.hpp"
+#include "loopvisor/watchdog.hpp"
 
 namespace loopvisor {
 
@@ -42,6 +43,8 @@ struct SupervisorOptions {
   std::chrono::milliseconds cancel_timeout = std::chrono::seconds(5);
   /// Handler for every loop; empty means log_exception.
   ExceptionHandler exception_handler;
+  /// Lag probes and stall detection (see Watchdog); an interval of zero turns it off.
+  WatchdogOptions watchdog;
   /// See LoopOptions::slow_callback_threshold.
   std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);
   /// The blocking pool shared by the loops (to_thread): threads and pending-job bound.
@@ -120,6 +123,7 @@ class Supervisor {
   std::shared_ptr<BlockingPool> blocking_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::unique_ptr<Threads> threads_;
+  std::unique_ptr<Watchdog> watchdog_;
   detail::atomic<std::size_t> next_{0};
   detail::atomic<bool> closing_{false};
   mutable detail::mutex services_mu_;

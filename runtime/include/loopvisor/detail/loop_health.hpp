@@ -1,0 +1,67 @@
+// LoopHealth: a loop's scheduling lag and stalled flag, written by probes, read by anyone.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+#include "loopvisor/detail/sync.hpp"
+
+namespace loopvisor::detail {
+
+/// The watchdog's view of one loop. The probe (on the loop thread) is the only writer of the
+/// lag fields and histogram; the watchdog thread the only writer of `stalled` and of the lag
+/// of a probe still pending. Readers (stats, metrics) take relaxed snapshots.
+class LoopHealth {
+ public:
+  /// Upper bounds (seconds) of the lag histogram buckets; a final +Inf bucket follows.
+  static constexpr std::array<double, 10> bucket_bounds{0.0001, 0.0005, 0.001, 0.005, 0.01,
+                                                        0.05,   0.1,    0.5,   1.0,   5.0};
+
+  /// On the loop: the probe numbered `seq` ran, `lag` after it was posted.
+  void answer(std::uint64_t seq, std::chrono::steady_clock::duration lag) noexcept {
+    const double seconds = std::chrono::duration<double>(lag).count();
+    std::size_t i = 0;
+    while (i < bucket_bounds.size() && seconds > bucket_bounds[i]) ++i;
+    buckets_[i].add();
+    count_.add();
+    // sync: relaxed; a gauge. The sum is kept in nanoseconds to stay an integer.
+    sum_ns_.add(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(lag).count()));
+    last_lag_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(lag).count(),
+                       std::memory_order_relaxed);
+    // sync: release pairs with the watchdog's acquire: the probe has run.
+    answered.store(seq, std::memory_order_release);
+  }
+
+  /// Watchdog: a probe still waiting `lag` (shows a stall's growing lag before it ends).
+  void record_pending_lag(std::chrono::steady_clock::duration lag) noexcept {
+    // sync: relaxed; a gauge.
+    last_lag_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(lag).count(),
+                       std::memory_order_relaxed);
+  }
+
+  void set_stalled(bool stalled) noexcept {
+    // sync: relaxed; a flag for readers, ordering nothing.
+    stalled_.store(stalled, std::memory_order_relaxed);
+  }
+  bool stalled() const noexcept { return stalled_.load(std::memory_order_relaxed); }  // sync: a flag
+  std::chrono::nanoseconds last_lag() const noexcept {
+    return std::chrono::nanoseconds(last_lag_ns_.load(std::memory_order_relaxed));  // sync: a gauge
+  }
+  std::uint64_t bucket(std::size_t i) const noexcept { return buckets_[i].get(); }
+  std::uint64_t count() const noexcept { return count_.get(); }
+  double sum_seconds() const noexcept { return static_cast<double>(sum_ns_.get()) / 1e9; }
+
+  atomic<std::uint64_t> sent_seq{0};  // watchdog thread only
+  atomic<std::uint64_t> answered{0};  // written by the loop, read by the watchdog
+
+ private:
+  std::array<OwnedCounter, bucket_bounds.size() + 1> buckets_{};
+  OwnedCounter count_;
+  OwnedCounter sum_ns_;
+  atomic<std::int64_t> last_lag_ns_{0};
+  atomic<bool> stalled_{false};
+};
+
+}  // namespace loopvisor::detail

@@ -1,0 +1,41 @@
+// Watchdog: measures each loop's scheduling lag from its own thread and flags stalled loops.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace loopvisor {
+
+class Loop;
+
+struct WatchdogOptions {
+  /// How often each loop is probed; zero turns the watchdog off.
+  std::chrono::milliseconds interval = std::chrono::milliseconds(100);
+  /// A loop whose probe has waited longer than this is stalled.
+  std::chrono::milliseconds stall_threshold = std::chrono::milliseconds(1000);
+};
+
+/// Every `interval`, posts a probe to each loop (outside the bounded inbox) and records how
+/// long the loop took to run it: the loop's scheduling lag. A loop whose outstanding probe is
+/// older than `stall_threshold` — a callback blocking it, like time.sleep inside asyncio — is
+/// flagged stalled and logged once with how long; the flag clears when the probe finally runs.
+/// The watchdog runs on its own thread, so a stalled loop cannot hide itself.
+///
+/// Lag and the stalled flag are published through each loop's LoopStats (`lag`, `stalled`).
+///
+/// Thread safety: construct and destroy from any thread that is not one of the loops.
+class Watchdog {
+ public:
+  Watchdog(std::vector<Loop*> loops, WatchdogOptions options);
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace loopvisor

@@ -1,0 +1,102 @@
+// Watchdog: periodic probes posted to every loop, lag measurement and stall flagging.
+#include "loopvisor/watchdog.hpp"
+
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "loop_thread.hpp"
+#include "loopvisor/detail/loop_health.hpp"
+#include "loopvisor/loop.hpp"
+
+namespace loopvisor {
+
+struct Watchdog::Impl {
+  struct Probe {
+    Loop* loop;
+    std::shared_ptr<detail::LoopHealth> health;
+    std::chrono::steady_clock::time_point sent{};
+    bool outstanding = false;
+    bool reported = false;  // this stall was logged
+  };
+
+  WatchdogOptions options;
+  std::vector<Probe> probes;
+  detail::mutex mu;
+  detail::condition_variable cv;
+  bool stopping = false;  // guarded by mu
+  std::thread thread;
+
+  void run() {
+    detail::name_this_thread("lv-watchdog");
+    detail::unique_lock lock(mu);
+    while (!stopping) {
+      lock.unlock();
+      tick();
+      lock.lock();
+      cv.wait_for(lock, options.interval, [&] { return stopping; });
+    }
+  }
+
+  void tick() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& p : probes) {
+      if (p.outstanding) {
+        // sync: acquire pairs with the loop's release in answer(): it ran the probe.
+        if (p.health->answered.load(std::memory_order_acquire) >=
+            p.health->sent_seq.load(std::memory_order_relaxed)) {
+          p.outstanding = false;
+          if (p.reported) {
+            spdlog::warn("{}: recovered after a stall of about {} ms", p.loop->name(),
+                         std::chrono::duration_cast<std::chrono::milliseconds>(now - p.sent).count());
+            p.reported = false;
+          }
+          p.health->set_stalled(false);
+        } else {
+          const auto waited = now - p.sent;
+          if (waited > options.stall_threshold) {
+            p.health->set_stalled(true);
+            p.health->record_pending_lag(waited);
+            if (!p.reported) {
+              p.reported = true;
+              spdlog::error(
+                  "{}: stalled: it has not run a probe for {} ms (threshold {} ms); a callback is "
+                  "blocking it",
+                  p.loop->name(), std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(),
+                  options.stall_threshold.count());
+            }
+          }
+          continue;  // one probe at a time per loop
+        }
+      }
+      if (p.loop->is_closed()) continue;
+      p.sent = now;
+      p.outstanding = true;
+      // sync: relaxed; sent_seq is written and read by this thread only.
+      const std::uint64_t seq = p.health->sent_seq.load(std::memory_order_relaxed) + 1;
+      p.health->sent_seq.store(seq, std::memory_order_relaxed);
+      const bool posted = p.loop->shared()->post_control([health = p.health, sent = now, seq] {
+        health->answer(seq, std::chrono::steady_clock::now() - sent);
+      });
+      if (!posted) p.outstanding = false;
+    }
+  }
+};
+
+Watchdog::Watchdog(std::vector<Loop*> loops, WatchdogOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  if (options.interval.count() <= 0) return;
+  for (Loop* loop : loops) impl_->probes.push_back({loop, loop->health()});
+  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+Watchdog::~Watchdog() {
+  {
+    detail::lock_guard g(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace loopvisor

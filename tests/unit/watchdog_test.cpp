@@ -1,0 +1,49 @@
+// Watchdog: lag is measured, a blocked loop is flagged stalled and recovers, others are not.
+#include "loopvisor/watchdog.hpp"
+
+#include <gtest/gtest.h>
+
+#include "loopvisor/supervisor.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+SupervisorOptions watched(std::size_t loops) {
+  SupervisorOptions o;
+  o.loops = loops;
+  o.watchdog.interval = 5ms;
+  o.watchdog.stall_threshold = 50ms;
+  return o;
+}
+
+TEST(Watchdog, MeasuresLagOnEveryLoop) {
+  Supervisor sup(watched(2));
+  EXPECT_TRUE(
+      eventually([&] { return sup.loop(0).health()->count() >= 3 && sup.loop(1).health()->count() >= 3; }));
+  EXPECT_FALSE(sup.loop(0).stats().stalled);
+  EXPECT_LT(sup.loop(0).stats().lag, 50ms);
+}
+
+TEST(Watchdog, BlockedLoopIsFlaggedStalledAndRecoversOthersUnaffected) {
+  Supervisor sup(watched(2));
+  Signal release;
+  sup.loop(0).call_soon_threadsafe([&] { release.wait(); });  // blocks loop 0 on purpose
+  EXPECT_TRUE(eventually([&] { return sup.loop(0).stats().stalled; }));
+  EXPECT_GE(sup.loop(0).stats().lag, 50ms);
+  EXPECT_FALSE(sup.loop(1).stats().stalled);
+  release.set();
+  EXPECT_TRUE(eventually([&] { return !sup.loop(0).stats().stalled; }));
+}
+
+TEST(Watchdog, ZeroIntervalTurnsItOff) {
+  SupervisorOptions o;
+  o.loops = 1;
+  o.watchdog.interval = 0ms;
+  Supervisor sup(o);
+  (void)sup.loop(0).submit([] {}).get(bound);
+  EXPECT_EQ(sup.loop(0).health()->count(), 0u);
+}
+
+}  // namespace
+}  // namespace loopvisor::test
