@@ -22,8 +22,10 @@ wait_for() {  # wait_for PATTERN SECONDS
 wait_for "loopvisord ready: 2 loop(s)" 30
 grep -q "loop 0 'lv-loop-0' running" "$log"
 grep -q "loop 1 'lv-loop-1' running" "$log"
-# The loop threads carry their names.
-for t in /proc/"$pid"/task/*; do cat "$t/comm"; done | grep -qx "lv-loop-1"
+# The loop threads (and the watchdog) carry their names.
+names=$(cat /proc/"$pid"/task/*/comm)
+grep -qx "lv-loop-1" <<< "$names"
+grep -qx "lv-watchdog" <<< "$names"
 
 kill -s "$signal" "$pid"
 deadline=$((SECONDS + 30))
