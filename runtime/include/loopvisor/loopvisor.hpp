@@ -9,6 +9,7 @@
 #include "loopvisor/gather.hpp"
 #include "loopvisor/handle.hpp"
 #include "loopvisor/loop.hpp"
+#include "loopvisor/metrics.hpp"
 #include "loopvisor/placement.hpp"
 #include "loopvisor/sharded.hpp"
 #include "loopvisor/shutdown_report.hpp"

@@ -109,7 +109,7 @@ class Supervisor {
   std::vector<LoopStats> stats() const;
   const SupervisorOptions& options() const noexcept { return options_; }
   /// The pool behind to_thread on every loop; shut down after the loops by shutdown().
-  BlockingPool& blocking_pool() noexcept { return *blocking_; }
+  BlockingPool& blocking_pool() const noexcept { return *blocking_; }
 
   // Used by Sharded<S>.
   void add_service(detail::ShardedBase* service);

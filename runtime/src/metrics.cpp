@@ -1,0 +1,142 @@
+// RuntimeCollector: per-loop counters, lag histogram, blocking pool and build info, at scrape time.
+#include "loopvisor/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <limits>
+#include <sstream>
+
+#include "loopvisor/blocking_pool.hpp"
+#include "loopvisor/supervisor.hpp"
+#include "loopvisor/version.hpp"
+
+namespace loopvisor {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+  MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+ClientMetric sample(std::vector<ClientMetric::Label> labels, MetricType type, double value) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  return m;
+}
+
+}  // namespace
+
+std::vector<MetricFamily> RuntimeCollector::Collect() const {
+  struct Def {
+    const char* name;
+    const char* help;
+    MetricType type;
+    double (*read)(const LoopStats&);
+  };
+  static const Def defs[] = {
+      {"loopvisor_loop_callbacks_total",
+       "Cross-thread callbacks the loop ran (incremented after each one runs).", MetricType::Counter,
+       [](const LoopStats& s) { return double(s.callbacks_run); }},
+      {"loopvisor_loop_submissions_accepted_total",
+       "Submissions the loop's queue accepted (call_soon_threadsafe, run_coroutine_threadsafe, submit).",
+       MetricType::Counter, [](const LoopStats& s) { return double(s.submissions_accepted); }},
+      {"loopvisor_loop_submissions_rejected_total",
+       "Submissions refused at once because the queue was full or the loop was closing.", MetricType::Counter,
+       [](const LoopStats& s) { return double(s.submissions_rejected); }},
+      {"loopvisor_loop_queue_depth", "Cross-thread submissions waiting in the loop's queue.",
+       MetricType::Gauge, [](const LoopStats& s) { return double(s.queue_depth); }},
+      {"loopvisor_loop_tasks_started_total", "Tasks created on the loop.", MetricType::Counter,
+       [](const LoopStats& s) { return double(s.tasks_started); }},
+      {"loopvisor_loop_tasks_active", "Tasks on the loop that have not ended.", MetricType::Gauge,
+       [](const LoopStats& s) { return double(s.tasks_active); }},
+      {"loopvisor_loop_slow_callbacks_total",
+       "Callbacks or task steps that held the loop longer than the slow-callback threshold.",
+       MetricType::Counter, [](const LoopStats& s) { return double(s.slow_callbacks); }},
+      {"loopvisor_loop_stalled", "1 while the watchdog finds the loop stalled, else 0.", MetricType::Gauge,
+       [](const LoopStats& s) { return s.stalled ? 1.0 : 0.0; }},
+      {"loopvisor_loop_unhandled_exceptions_total",
+       "Failures reported to the loop's exception handler (throwing callbacks, unretrieved task errors, "
+       "...).",
+       MetricType::Counter, [](const LoopStats& s) { return double(s.unhandled_exceptions); }},
+  };
+
+  const auto stats = supervisor_->stats();
+  std::vector<MetricFamily> out;
+  for (const auto& def : defs) {
+    auto f = family(def.name, def.help, def.type);
+    for (const auto& s : stats)
+      f.metric.push_back(sample({{"loop", std::to_string(s.index)}}, def.type, def.read(s)));
+    out.push_back(std::move(f));
+  }
+
+  auto finished = family("loopvisor_loop_tasks_finished_total",
+                         "Tasks that ended, by outcome (ok, error, cancelled).", MetricType::Counter);
+  for (const auto& s : stats) {
+    const std::string loop = std::to_string(s.index);
+    finished.metric.push_back(
+        sample({{"loop", loop}, {"outcome", "ok"}}, MetricType::Counter, double(s.tasks_done_ok)));
+    finished.metric.push_back(
+        sample({{"loop", loop}, {"outcome", "error"}}, MetricType::Counter, double(s.tasks_done_error)));
+    finished.metric.push_back(
+        sample({{"loop", loop}, {"outcome", "cancelled"}}, MetricType::Counter, double(s.tasks_cancelled)));
+  }
+  out.push_back(std::move(finished));
+
+  auto lag = family("loopvisor_loop_lag_seconds",
+                    "Scheduling lag: how long a watchdog probe waited before the loop ran it.",
+                    MetricType::Histogram);
+  for (std::size_t i = 0; i < supervisor_->size(); ++i) {
+    const auto& health = *supervisor_->loop(i).health();
+    ClientMetric m;
+    m.label = {{"loop", std::to_string(i)}};
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < detail::LoopHealth::bucket_bounds.size(); ++b) {
+      cumulative += health.bucket(b);
+      m.histogram.bucket.push_back({cumulative, detail::LoopHealth::bucket_bounds[b]});
+    }
+    cumulative += health.bucket(detail::LoopHealth::bucket_bounds.size());
+    m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = health.sum_seconds();
+    lag.metric.push_back(std::move(m));
+  }
+  out.push_back(std::move(lag));
+
+  auto& pool = supervisor_->blocking_pool();
+  auto pool_depth = family("loopvisor_blocking_pool_queue_depth",
+                           "Blocking-pool jobs accepted and not yet started.", MetricType::Gauge);
+  pool_depth.metric.push_back(
+      sample({}, MetricType::Gauge, double(pool.pending() - std::min(pool.pending(), pool.busy()))));
+  out.push_back(std::move(pool_depth));
+  auto pool_busy = family("loopvisor_blocking_pool_busy_threads", "Blocking-pool threads running a job now.",
+                          MetricType::Gauge);
+  pool_busy.metric.push_back(sample({}, MetricType::Gauge, double(pool.busy())));
+  out.push_back(std::move(pool_busy));
+
+  auto build =
+      family("loopvisor_build_info", "Always 1; the labels say which build is running.", MetricType::Gauge);
+  build.metric.push_back(sample({{"version", LOOPVISOR_VERSION}}, MetricType::Gauge, 1.0));
+  out.push_back(std::move(build));
+  return out;
+}
+
+std::string serialize_metrics(const std::vector<MetricFamily>& families) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace loopvisor
