@@ -79,6 +79,20 @@ inline asio::awaitable<void> until(std::function<bool()> pred, std::chrono::mill
   }
 }
 
+/// A coroutine that sleeps `d`, then returns `v` (the usual child task of these tests).
+inline asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await loopvisor::sleep(d);
+  co_return v;
+}
+
+/// A coroutine that sleeps `d`, then throws std::runtime_error(what). Two overloads, not a
+/// default argument: GCC 12 miscompiles defaulted class-type arguments of coroutines.
+inline asio::awaitable<int> fail_after(std::chrono::milliseconds d, std::string what) {
+  co_await loopvisor::sleep(d);
+  throw std::runtime_error(what);
+}
+inline asio::awaitable<int> fail_after(std::chrono::milliseconds d) { return fail_after(d, "failed"); }
+
 /// Polls `pred` until true or `timeout`; returns its last value. For conditions set by other
 /// threads that have no event to wait on (a counter, a state).
 inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = bound) {

@@ -9,11 +9,6 @@
 namespace loopvisor::test {
 namespace {
 
-asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await loopvisor::sleep(d);
-  co_return v;
-}
-
 TEST(AsCompleted, YieldsResultsInTheOrderTasksFinish) {
   auto order = run_on_loop([]() -> asio::awaitable<std::vector<int>> {
     // Scenario 4: tasks of 5, 3 and 4 (tens of ms here) finish as 3, 4, 5.

@@ -9,16 +9,6 @@
 namespace loopvisor::test {
 namespace {
 
-asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await loopvisor::sleep(d);
-  co_return v;
-}
-
-asio::awaitable<int> fail_after(std::chrono::milliseconds d, std::string what) {
-  co_await loopvisor::sleep(d);
-  throw std::runtime_error(what);
-}
-
 TEST(Gather, ResultsComeInArgumentOrderNotCompletionOrder) {
   auto r = run_on_loop([]() -> asio::awaitable<std::tuple<int, int, int>> {
     co_return co_await gather(create_task(value_after(30ms, 1)), create_task(value_after(10ms, 2)),

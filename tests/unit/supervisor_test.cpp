@@ -190,10 +190,10 @@ TEST(Supervisor, TaskIgnoringCancellationIsAbandonedAndItsFutureFails) {
   o.exception_handler = [&](const ExceptionContext& c) {
     if (c.message == "Task was destroyed but it is pending") ++destroyed_pending;
   };
-  ThreadFuture<void> stubborn;
+  ThreadFuture<void> ignores_cancel;
   {
     Supervisor sup(o);
-    stubborn = sup.run_coroutine_threadsafe([]() -> asio::awaitable<void> {
+    ignores_cancel = sup.run_coroutine_threadsafe([]() -> asio::awaitable<void> {
       for (;;) {
         bool cancelled = false;
         try {
@@ -209,7 +209,7 @@ TEST(Supervisor, TaskIgnoringCancellationIsAbandonedAndItsFutureFails) {
     EXPECT_EQ(report.tasks_abandoned, 1u);
   }
   EXPECT_EQ(destroyed_pending.load(), 1);
-  EXPECT_THROW(stubborn.get(bound), RuntimeClosed);
+  EXPECT_THROW(ignores_cancel.get(bound), RuntimeClosed);
 }
 
 TEST(Supervisor, SubmitAfterShutdownIsRuntimeClosed) {

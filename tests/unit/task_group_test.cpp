@@ -9,16 +9,6 @@
 namespace loopvisor::test {
 namespace {
 
-asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await loopvisor::sleep(d);
-  co_return v;
-}
-
-asio::awaitable<int> fail_after(std::chrono::milliseconds d, std::string what) {
-  co_await loopvisor::sleep(d);
-  throw std::runtime_error(what);
-}
-
 asio::awaitable<void> fail_while_cancelled(std::string what) {
   try {
     co_await loopvisor::sleep(10s);

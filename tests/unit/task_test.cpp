@@ -12,16 +12,6 @@
 namespace loopvisor::test {
 namespace {
 
-asio::awaitable<int> answer_after(std::chrono::milliseconds d, int value) {
-  co_await sleep_for(d);
-  co_return value;
-}
-
-asio::awaitable<int> fail_after(std::chrono::milliseconds d) {
-  co_await sleep_for(d);
-  throw std::runtime_error("boom");
-}
-
 asio::awaitable<void> set_flag(bool* flag) {
   *flag = true;
   co_return;
@@ -33,7 +23,7 @@ asio::awaitable<int> await_task(Task<int> task) { co_return co_await task.async_
 TEST(Task, IsPendingUntilTheLoopRunsItThenDone) {
   auto states = run_on_loop([]() -> asio::awaitable<std::vector<TaskStatus>> {
     std::vector<TaskStatus> seen;
-    auto task = create_task(answer_after(0ms, 1));
+    auto task = create_task(value_after(0ms, 1));
     seen.push_back(task.status());  // not started: its first step is queued
     co_await task.async_wait();
     seen.push_back(task.status());
@@ -44,7 +34,7 @@ TEST(Task, IsPendingUntilTheLoopRunsItThenDone) {
 
 TEST(Task, ResultReturnsTheValueAndThrowsInvalidStateWhilePending) {
   auto r = run_on_loop([]() -> asio::awaitable<int> {
-    auto task = create_task(answer_after(10ms, 42), "answer");
+    auto task = create_task(value_after(10ms, 42), "answer");
     EXPECT_THROW((void)task.result(), InvalidStateError);
     EXPECT_EQ(task.name(), "answer");
     const int awaited = co_await task.async_wait();
@@ -66,7 +56,7 @@ TEST(Task, ExceptionPropagatesToAwaiterAndResult) {
 
 TEST(Task, CancelEndsASleepingTaskCancelledAndAwaitThrowsCancelledError) {
   run_on_loop([]() -> asio::awaitable<void> {
-    auto task = create_task(answer_after(10s, 1));
+    auto task = create_task(value_after(10s, 1));
     co_await sleep_for(1ms);  // let it start and block in its sleep
     EXPECT_EQ(task.status(), TaskStatus::running);
     EXPECT_TRUE(task.cancel());
@@ -107,7 +97,7 @@ TEST(Task, TaskThatSwallowsCancellationEndsDone) {
 
 TEST(Task, CancellingTheAwaiterCancelsTheAwaitedTask) {
   run_on_loop([]() -> asio::awaitable<void> {
-    auto inner = create_task(answer_after(10s, 1), "inner");
+    auto inner = create_task(value_after(10s, 1), "inner");
     auto outer = create_task(await_task(inner), "outer");
     co_await sleep_for(1ms);
     EXPECT_TRUE(outer.cancel());
@@ -119,7 +109,7 @@ TEST(Task, CancellingTheAwaiterCancelsTheAwaitedTask) {
 TEST(Task, DoneCallbacksRunOnTheLoopInRegistrationOrderEvenIfAddedLate) {
   run_on_loop([]() -> asio::awaitable<void> {
     std::vector<int> order;
-    auto task = create_task(answer_after(1ms, 5));
+    auto task = create_task(value_after(1ms, 5));
     task.add_done_callback([&](Task<int> t) { order.push_back(t.result()); });
     task.add_done_callback([&](Task<int>) { order.push_back(2); });
     co_await task.async_wait();
@@ -147,8 +137,8 @@ TEST(Task, CurrentTaskFollowsTheTaskAcrossAwaits) {
 
 TEST(Task, AllTasksListsLiveTasksOnly) {
   run_on_loop([]() -> asio::awaitable<void> {
-    auto a = create_task(answer_after(50ms, 1), "long");
-    auto b = create_task(answer_after(0ms, 2), "short");
+    auto a = create_task(value_after(50ms, 1), "long");
+    auto b = create_task(value_after(0ms, 2), "short");
     co_await b.async_wait();
     auto live = Loop::current().all_tasks();
     bool has_long = false, has_short = false;
@@ -219,8 +209,8 @@ TEST(Task, RetrievedExceptionIsNotReported) {
 
 TEST(Task, CreateTaskOffLoopIsAClearError) {
   Loop loop;
-  EXPECT_THROW((void)loop.create_task(answer_after(0ms, 1)), WrongThreadError);
-  EXPECT_THROW((void)create_task(answer_after(0ms, 1)), WrongThreadError);
+  EXPECT_THROW((void)loop.create_task(value_after(0ms, 1)), WrongThreadError);
+  EXPECT_THROW((void)create_task(value_after(0ms, 1)), WrongThreadError);
 }
 
 }  // namespace

@@ -13,11 +13,6 @@
 namespace loopvisor::test {
 namespace {
 
-asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await sleep_for(d);
-  co_return v;
-}
-
 TEST(ThreadFuture, GetBlocksUntilTheCoroutineReturns) {
   LoopThread lt;
   auto f = lt->run_coroutine_threadsafe(value_after(5ms, 11));

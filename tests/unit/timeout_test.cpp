@@ -9,11 +9,6 @@
 namespace loopvisor::test {
 namespace {
 
-asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await loopvisor::sleep(d);
-  co_return v;
-}
-
 TEST(Timeout, BodyFinishingInTimeReturnsItsValue) {
   run_on_loop([]() -> asio::awaitable<void> {
     auto scope = timeout(5s);

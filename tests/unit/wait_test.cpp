@@ -9,11 +9,6 @@
 namespace loopvisor::test {
 namespace {
 
-asio::awaitable<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await loopvisor::sleep(d);
-  co_return v;
-}
-
 // Sleeps for 10 s; sets *unwound if cancellation unwinds it.
 asio::awaitable<int> sleep_marking_unwind(bool* unwound) {
   try {
@@ -23,11 +18,6 @@ asio::awaitable<int> sleep_marking_unwind(bool* unwound) {
     throw;
   }
   co_return 0;
-}
-
-asio::awaitable<int> fail_after(std::chrono::milliseconds d) {
-  co_await loopvisor::sleep(d);
-  throw std::runtime_error("failed");
 }
 
 TEST(Wait, AllCompletedReturnsEveryTaskDone) {
@@ -111,14 +101,14 @@ TEST(WaitFor, CancellingTheOuterCancelsTheInner) {
 TEST(WaitFor, CompletionRacingTheTimeoutKeepsTheValue) {
   run_on_loop([]() -> asio::awaitable<void> {
     // The inner task swallows its cancellation and returns: its value wins, as in asyncio.
-    auto stubborn = []() -> asio::awaitable<int> {
+    auto swallows_cancel = []() -> asio::awaitable<int> {
       try {
         co_await loopvisor::sleep(10s);
       } catch (...) {
       }
       co_return 9;
     };
-    EXPECT_EQ(co_await wait_for(stubborn(), 2ms), 9);
+    EXPECT_EQ(co_await wait_for(swallows_cancel(), 2ms), 9);
   });
 }
 
