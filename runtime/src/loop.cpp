@@ -30,6 +30,7 @@ Loop::Impl::Impl(Loop& owner, const LoopOptions& opts)
 }
 
 void Loop::Impl::run_guarded(detail::Callback& fn, const char* what) noexcept {
+  detail::BusyScope busy(self.shared_.get());
   detail::SlowScope timing(self.shared_.get(), what);
   try {
     fn();
@@ -53,6 +54,7 @@ void Loop::Impl::post_drain() {
 }
 
 void Loop::Impl::drain() {
+  detail::BusyScope busy(self.shared_.get());  // the whole batch; run_guarded's scopes nest
   const std::uint64_t first = inbox.head();
   detail::Callback fn;
   std::uint64_t ticket = 0;
@@ -351,6 +353,8 @@ LoopStats Loop::stats() const noexcept {
   s.tasks_cancelled = impl_->tasks_cancelled.get();
   s.unhandled_exceptions = shared_->unhandled_exceptions();
   s.slow_callbacks = shared_->slow_callbacks();
+  s.busy = shared_->busy();
+  s.busy_ratio = health_->busy_ratio();
   s.lag = health_->last_lag();
   s.stalled = health_->stalled();
   return s;

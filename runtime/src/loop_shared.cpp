@@ -11,6 +11,19 @@ namespace loopvisor::detail {
 
 namespace {
 thread_local LoopShared* tls_current = nullptr;
+thread_local bool tls_busy_measuring = false;
+}  // namespace
+
+BusyScope::BusyScope(LoopShared* loop) noexcept : loop_(tls_busy_measuring ? nullptr : loop) {
+  if (loop_ == nullptr) return;
+  tls_busy_measuring = true;
+  start_ = std::chrono::steady_clock::now();
+}
+
+BusyScope::~BusyScope() {
+  if (loop_ == nullptr) return;
+  loop_->add_busy(std::chrono::steady_clock::now() - start_);
+  tls_busy_measuring = false;
 }
 
 LoopShared* LoopShared::current() noexcept { return tls_current; }

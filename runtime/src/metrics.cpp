@@ -56,6 +56,10 @@ std::vector<MetricFamily> RuntimeCollector::Collect() const {
       {"loopvisor_loop_submissions_rejected_total",
        "Submissions refused at once because the queue was full or the loop was closing.", MetricType::Counter,
        [](const LoopStats& s) { return double(s.submissions_rejected); }},
+      {"loopvisor_loop_busy_seconds_total",
+       "Wall time the loop spent running callbacks, timer callbacks and task steps (counted when each "
+       "ends).",
+       MetricType::Counter, [](const LoopStats& s) { return std::chrono::duration<double>(s.busy).count(); }},
       {"loopvisor_loop_queue_depth", "Cross-thread submissions waiting in the loop's queue.",
        MetricType::Gauge, [](const LoopStats& s) { return double(s.queue_depth); }},
       {"loopvisor_loop_tasks_started_total", "Tasks created on the loop.", MetricType::Counter,

@@ -35,7 +35,8 @@ thread_local std::uint64_t tls_task_id = 0;
 }  // namespace
 
 std::uint64_t current_task_id() noexcept { return tls_task_id; }
-TaskScope::TaskScope(std::uint64_t id) noexcept : previous_(tls_task_id) {
+TaskScope::TaskScope(std::uint64_t id) noexcept
+    : previous_(tls_task_id), busy_(previous_ == 0 ? LoopShared::current() : nullptr) {
   tls_task_id = id;
   if (previous_ == 0) {
     auto* loop = LoopShared::current();

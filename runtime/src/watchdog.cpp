@@ -1,6 +1,7 @@
 // Watchdog: periodic probes posted to every loop, lag measurement and stall flagging.
 #include "loopvisor/watchdog.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +19,8 @@ struct Watchdog::Impl {
     std::chrono::steady_clock::time_point sent{};
     bool outstanding = false;
     bool reported = false;  // this stall was logged
+    std::chrono::nanoseconds busy_seen{0};
+    std::chrono::steady_clock::time_point busy_at{};
   };
 
   WatchdogOptions options;
@@ -38,9 +41,23 @@ struct Watchdog::Impl {
     }
   }
 
+  // Busy time only grows when a callback or step ends, so a stalled loop reads 0 here; its
+  // stalled flag says the rest.
+  static void update_busy_ratio(Probe& p, std::chrono::steady_clock::time_point now) {
+    const auto busy = p.loop->shared()->busy();
+    if (p.busy_at != std::chrono::steady_clock::time_point{} && now > p.busy_at) {
+      const double ratio = std::chrono::duration<double>(busy - p.busy_seen).count() /
+                           std::chrono::duration<double>(now - p.busy_at).count();
+      p.health->set_busy_ratio(std::clamp(ratio, 0.0, 1.0));
+    }
+    p.busy_seen = busy;
+    p.busy_at = now;
+  }
+
   void tick() {
     const auto now = std::chrono::steady_clock::now();
     for (auto& p : probes) {
+      update_busy_ratio(p, now);
       if (p.outstanding) {
         // sync: acquire pairs with the loop's release in answer(): it ran the probe.
         if (p.health->answered.load(std::memory_order_acquire) >=

@@ -206,6 +206,23 @@ TEST(Loop, SlowCallbacksAndTaskStepsAreCountedButFastOnesAreNot) {
   EXPECT_TRUE(eventually([&] { return lt->stats().slow_callbacks == 2; }));
 }
 
+TEST(Loop, BusyTimeCountsCallbacksAndTaskStepsButNotIdleWaiting) {
+  LoopThread lt;
+  (void)lt->submit([] {}).get(bound);
+  const auto idle_start = lt->stats().busy;
+  std::this_thread::sleep_for(100ms);  // the loop waits for work: not busy
+  EXPECT_LT(lt->stats().busy - idle_start, 50ms);
+  (void)lt->submit([] { std::this_thread::sleep_for(60ms); }).get(bound);
+  auto f = lt->run_coroutine_threadsafe([]() -> asio::awaitable<void> {
+    co_await sleep_for(1ms);
+    std::this_thread::sleep_for(40ms);  // a busy task step
+  }());
+  f.get(bound);
+  // The step's time is added when it ends, just after the future completes.
+  EXPECT_TRUE(eventually([&] { return lt->stats().busy - idle_start >= 100ms; }));
+  EXPECT_LT(lt->stats().busy - idle_start, 100ms + 100ms) << "idle time was counted as busy";
+}
+
 TEST(Loop, StatsCountAcceptedRunAndTasks) {
   LoopThread lt;
   for (int i = 0; i < 10; ++i) (void)lt->submit([] {}).get(bound);

@@ -40,6 +40,7 @@ TEST(Metrics, PerLoopCountersCarryTheLoopLabelAndCountWhatHappened) {
   EXPECT_TRUE(has_line(text, "loopvisor_loop_stalled{loop=\"1\"} 0")) << text;
   EXPECT_TRUE(has_line(text, "loopvisor_build_info{version=\"" LOOPVISOR_VERSION "\"} 1")) << text;
   EXPECT_NE(text.find("# TYPE loopvisor_loop_lag_seconds histogram"), std::string::npos);
+  EXPECT_NE(text.find("loopvisor_loop_busy_seconds_total{loop=\"1\"} "), std::string::npos) << text;
   EXPECT_NE(text.find("process_resident_memory_bytes "), std::string::npos);
   EXPECT_NE(text.find("process_open_fds "), std::string::npos);
 }

@@ -49,6 +49,15 @@ class LoopHealth {
   std::chrono::nanoseconds last_lag() const noexcept {
     return std::chrono::nanoseconds(last_lag_ns_.load(std::memory_order_relaxed));  // sync: a gauge
   }
+  /// Watchdog: the share of its last interval the loop spent busy, in parts per million.
+  void set_busy_ratio(double ratio) noexcept {
+    // sync: relaxed; a gauge.
+    busy_ppm_.store(static_cast<std::uint32_t>(ratio * 1e6), std::memory_order_relaxed);
+  }
+  double busy_ratio() const noexcept {
+    return static_cast<double>(busy_ppm_.load(std::memory_order_relaxed)) / 1e6;  // sync: a gauge
+  }
+
   std::uint64_t bucket(std::size_t i) const noexcept { return buckets_[i].get(); }
   std::uint64_t count() const noexcept { return count_.get(); }
   double sum_seconds() const noexcept { return static_cast<double>(sum_ns_.get()) / 1e9; }
@@ -62,6 +71,7 @@ class LoopHealth {
   OwnedCounter sum_ns_;
   atomic<std::int64_t> last_lag_ns_{0};
   atomic<bool> stalled_{false};
+  atomic<std::uint32_t> busy_ppm_{0};
 };
 
 }  // namespace loopvisor::detail

@@ -50,6 +50,13 @@ class LoopShared {
     return slow_.load(std::memory_order_relaxed);  // sync: a statistic
   }
 
+  /// Busy time: wall time the loop spent running callbacks, timer callbacks and task steps
+  /// (the rest it waited for work). Written by the loop thread only, through BusyScope.
+  void add_busy(std::chrono::nanoseconds took) noexcept { busy_ns_.add(static_cast<std::uint64_t>(took.count())); }
+  std::chrono::nanoseconds busy() const noexcept {
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(busy_ns_.get()));
+  }
+
   /// Posts `fn` to the loop outside the bounded inbox. Used for cancellation and completion
   /// delivery, which must never be rejected for capacity. Returns false (and destroys `fn`
   /// here) once the loop has been destroyed.
@@ -74,7 +81,24 @@ class LoopShared {
   ExceptionHandler handler_;               // guarded by mu_
   atomic<std::uint64_t> unhandled_{0};
   atomic<std::uint64_t> slow_{0};
+  OwnedCounter busy_ns_;
   std::chrono::nanoseconds slow_threshold_{0};
+};
+
+/// Adds the wall time of its scope to the loop's busy time. Only the outermost scope on a
+/// thread measures (a task step run inline inside a callback counts once); `loop` null or a
+/// nested scope costs one thread-local read. Two steady-clock reads per outermost scope: the
+/// drain loop wraps a whole batch of callbacks in one.
+class BusyScope {
+ public:
+  explicit BusyScope(LoopShared* loop) noexcept;
+  ~BusyScope();
+  BusyScope(const BusyScope&) = delete;
+  BusyScope& operator=(const BusyScope&) = delete;
+
+ private:
+  LoopShared* loop_;  // null: not measuring
+  std::chrono::steady_clock::time_point start_{};
 };
 
 /// CLOCK_MONOTONIC_COARSE: a few nanoseconds to read, millisecond resolution — enough to catch

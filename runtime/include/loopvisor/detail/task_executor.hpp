@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "loopvisor/detail/loop_shared.hpp"
+
 namespace loopvisor::detail {
 
 /// Id of the task whose code this thread is running (0: none). Set around every handler
@@ -18,7 +20,7 @@ namespace loopvisor::detail {
 std::uint64_t current_task_id() noexcept;
 
 /// Marks the task running on this thread for the scope, and (outermost scope only) times the
-/// step for slow-callback detection.
+/// step for slow-callback detection and the loop's busy time.
 class TaskScope {
  public:
   explicit TaskScope(std::uint64_t id) noexcept;
@@ -28,6 +30,7 @@ class TaskScope {
 
  private:
   std::uint64_t previous_;
+  BusyScope busy_;
   std::chrono::nanoseconds start_{};
 };
 
