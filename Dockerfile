@@ -11,8 +11,14 @@ FROM debian:12-slim
 COPY deploy/install-deps.sh /tmp/install-deps.sh
 RUN /tmp/install-deps.sh --runtime && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh
 COPY --from=build /src/build/release/service/loopvisord /usr/local/bin/loopvisord
+COPY config/loopvisor.toml /etc/loopvisor/loopvisor.toml
 RUN useradd --system --no-create-home loopvisor
 USER loopvisor
+# The shipped config, with the admin server reachable from outside the container.
+ENV LOOPVISOR_CONFIG=/etc/loopvisor/loopvisor.toml LOOPVISOR_ADMIN_LISTEN=0.0.0.0:9470
+EXPOSE 9470
+# Docker-only; asks /healthz with the binary itself (no curl in a slim image).
+HEALTHCHECK --interval=10s --timeout=5s --retries=3 CMD ["/usr/local/bin/loopvisord", "healthcheck"]
 # Exec form: tini is PID 1, reaps zombies and forwards SIGTERM to loopvisord.
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/loopvisord"]
 STOPSIGNAL SIGTERM

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 runtime_packages=(
-  libboost-thread1.81.0 libspdlog1.10 libfmt9 tini ca-certificates
+  libboost-thread1.81.0 libboost-json1.81.0 libboost-url1.81.0 libboost-program-options1.81.0
+  libprometheus-cpp-core1.0 libtomlplusplus3 libspdlog1.10 libfmt9 tini ca-certificates
 )
 
 packages=(
@@ -18,8 +19,9 @@ packages=(
   prometheus-cpp-dev libtomlplusplus-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  # integration tests scrape the daemon with a real Prometheus server
-  prometheus
+  # integration tests scrape the daemon with a real Prometheus server (promtool checks
+  # /metrics) and talk HTTP to the daemon and to Prometheus with curl
+  prometheus curl
   # benchmark peers (Python asyncio and uvloop)
   python3 python3-uvloop
   # container entrypoint reaper (used by the Dockerfile)

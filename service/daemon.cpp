@@ -1,4 +1,4 @@
-// Daemon: the control thread waits for a signal, the supervisor does the work.
+// Daemon: the main thread watches signals, the admin thread serves HTTP, the supervisor works.
 #include "daemon.hpp"
 
 #include <csignal>
@@ -12,33 +12,37 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "admin/admin_server.hpp"
 #include "loopvisor/version.hpp"
 #include "signals.hpp"
 
 namespace loopvisor::service {
 
-int run_daemon(const DaemonOptions& options) {
-  // The control context runs on this (main) thread, never on a worker loop. Signals are
-  // registered before the loops start, so an early SIGTERM is queued, not fatal; its handler
-  // runs once control.run() starts.
-  boost::asio::io_context control(1);
+int run_daemon(const config::DaemonConfig& config) {
+  // Signals are watched on this (main) thread's context, registered before anything starts,
+  // so an early SIGTERM is queued, not fatal; its handler runs once signal_context.run() starts.
+  boost::asio::io_context signal_context(1);
   spdlog::info("loopvisord {} starting (pid {})", LOOPVISOR_VERSION, ::getpid());
 
+  Readiness readiness;
   std::optional<Supervisor> supervisor_slot;
   std::thread stopper;
   ShutdownSignals signals(
-      control,
+      signal_context,
       [&](int signal) {
+        readiness.start_draining();
         spdlog::info(
-            "received signal {}: shutting down gracefully (grace {} ms); send it again to exit at once",
-            signal, options.shutdown_grace.count());
-        // Shut down off the control thread so a second signal can still be handled.
+            "received signal {}: not ready any more; shutting down gracefully in {} ms (grace {} ms); send it "
+            "again to exit at once",
+            signal, config.shutdown_readiness_delay.count(), config.shutdown_grace.count());
+        // Shut down off this thread so a second signal can still be handled.
         stopper = std::thread([&] {
-          const auto report = supervisor_slot->shutdown(options.shutdown_grace);
+          std::this_thread::sleep_for(config.shutdown_readiness_delay);  // load balancers see /readyz fail
+          const auto report = supervisor_slot->shutdown(config.shutdown_grace);
           spdlog::info("shutdown complete: {}", report.to_string());
-          boost::asio::post(control, [&] {
+          boost::asio::post(signal_context, [&] {
             signals.cancel();
-            control.stop();
+            signal_context.stop();
           });
         });
       },
@@ -47,13 +51,26 @@ int run_daemon(const DaemonOptions& options) {
         spdlog::default_logger()->flush();
         std::_Exit(128 + signal);
       });
-  Supervisor& supervisor = supervisor_slot.emplace(options.runtime);
+  Supervisor& supervisor = supervisor_slot.emplace(config.runtime);
   for (const auto& s : supervisor.stats()) {
     spdlog::info("loop {} '{}' running, submission queue capacity {}", s.index, s.name, s.queue_capacity);
   }
+  std::optional<AdminServer> admin;
+  if (config.admin.enabled) {
+    AdminContext context;
+    context.supervisor = &supervisor;
+    context.readiness = &readiness;
+    context.admin = config.admin;
+    context.metrics = config.metrics;
+    context.collectors = default_collectors(supervisor, config.metrics);
+    admin.emplace(std::move(context));
+  } else {
+    spdlog::info("admin server off ([admin] enabled = false): no /metrics, /healthz or /readyz");
+  }
   spdlog::info("loopvisord ready: {} loop(s); SIGTERM or SIGINT to stop", supervisor.size());
-  control.run();
+  signal_context.run();
   if (stopper.joinable()) stopper.join();
+  admin.reset();  // after the supervisor has shut down: /readyz said 503 all along
   spdlog::info("loopvisord exiting");
   return EXIT_SUCCESS;
 }

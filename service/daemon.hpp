@@ -1,20 +1,15 @@
-// Daemon: composes the runtime and the control thread into loopvisord; holds no runtime logic.
+// Daemon: composes the runtime, the admin server and the signal watcher into loopvisord;
+// holds no runtime logic.
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-
-#include "loopvisor/supervisor.hpp"
+#include "loopvisor/config/daemon_config.hpp"
 
 namespace loopvisor::service {
 
-struct DaemonOptions {
-  SupervisorOptions runtime;
-  std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
-};
-
-/// Runs until SIGTERM/SIGINT, then shuts the supervisor down gracefully. Returns the process
-/// exit code: 0 after a graceful shutdown.
-int run_daemon(const DaemonOptions& options);
+/// Starts the supervisor and the admin server, then runs until SIGTERM/SIGINT: readiness
+/// fails first (for shutdown_readiness_delay), then the supervisor shuts down gracefully
+/// while the admin server keeps answering. Returns the process exit code: 0 after a graceful
+/// shutdown. Throws std::runtime_error when it cannot start (the admin address is taken, ...).
+int run_daemon(const config::DaemonConfig& config);
 
 }  // namespace loopvisor::service

@@ -326,6 +326,22 @@ std::vector<TaskInfo> Loop::all_tasks() const {
   return out;
 }
 
+ThreadFuture<std::vector<TaskInfo>> Loop::snapshot_tasks() const {
+  auto state = detail::make_future_state<std::vector<TaskInfo>>();
+  const bool posted = shared_->post_control([state, self = this] {
+    try {
+      state->set_value(self->all_tasks());
+    } catch (...) {
+      state->set_exception(std::current_exception());
+    }
+  });
+  if (!posted) {
+    state->set_exception(std::make_exception_ptr(
+        RuntimeClosed(fmt::format("loop '{}' is gone; it has no tasks to list", name()))));
+  }
+  return ThreadFuture<std::vector<TaskInfo>>(state);
+}
+
 void Loop::set_exception_handler(ExceptionHandler handler) {
   shared_->set_exception_handler(std::move(handler));
 }

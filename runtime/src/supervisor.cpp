@@ -203,18 +203,7 @@ std::vector<TaskInfo> Supervisor::all_tasks(std::chrono::milliseconds timeout) {
         "or use Loop::all_tasks() on a loop");
   }
   std::vector<ThreadFuture<std::vector<TaskInfo>>> answers;
-  for (auto& loop : loops_) {
-    auto state = detail::make_future_state<std::vector<TaskInfo>>();
-    Loop* l = loop.get();
-    l->shared()->post_control([state, l] {
-      try {
-        state->set_value(l->all_tasks());
-      } catch (...) {
-        state->set_exception(std::current_exception());
-      }
-    });
-    answers.emplace_back(state);
-  }
+  for (auto& loop : loops_) answers.push_back(loop->snapshot_tasks());
   std::vector<TaskInfo> out;
   const auto deadline = Loop::clock::now() + timeout;
   for (auto& answer : answers) {

@@ -7,7 +7,7 @@ signal=${2:-TERM}
 log=$(mktemp)
 trap 'rm -f "$log"; kill -9 "$pid" 2>/dev/null || true' EXIT
 
-"$daemon" --loops 2 --shutdown-grace-ms 2000 > "$log" 2>&1 &
+"$daemon" --loops 2 --shutdown-grace-ms 2000 --admin-listen 127.0.0.1:0 > "$log" 2>&1 &
 pid=$!
 
 wait_for() {  # wait_for PATTERN SECONDS
@@ -26,6 +26,7 @@ grep -q "loop 1 'lv-loop-1' running" "$log"
 names=$(cat /proc/"$pid"/task/*/comm)
 grep -qx "lv-loop-1" <<< "$names"
 grep -qx "lv-watchdog" <<< "$names"
+grep -qx "lv-admin" <<< "$names"
 
 kill -s "$signal" "$pid"
 deadline=$((SECONDS + 30))

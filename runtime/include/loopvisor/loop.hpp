@@ -82,7 +82,7 @@ struct LoopStats {
 ///
 /// Thread safety: distinct objects safe. Shared objects:
 /// - any thread: `call_soon_threadsafe`, `run_coroutine_threadsafe`, `submit`, `stop`,
-///   `stats`, `is_running`, `is_closed`, `index`, `name`, `is_current`, `time`;
+///   `stats`, `snapshot_tasks`, `is_running`, `is_closed`, `index`, `name`, `is_current`, `time`;
 /// - the loop's thread only: `call_soon`, `call_later`, `call_at`, `create_task`, `all_tasks`
 ///   (WrongThreadError elsewhere);
 /// - a non-loop thread: `run_forever` (one at a time), `close`.
@@ -169,6 +169,10 @@ class Loop {
 
   /// On the loop: every task that has not ended.
   std::vector<TaskInfo> all_tasks() const;
+  /// Any thread: all_tasks() taken on the loop, delivered through a future. The request goes
+  /// outside the bounded inbox (it is never rejected for capacity); a stalled loop answers
+  /// only when it runs again, so wait with a timeout. RuntimeClosed once the loop is gone.
+  [[nodiscard]] ThreadFuture<std::vector<TaskInfo>> snapshot_tasks() const;
 
   void set_exception_handler(ExceptionHandler handler);
   /// Reports `context` through the handler (filling in the loop fields). Any thread.

@@ -1,0 +1,68 @@
+// DaemonConfig: every setting loopvisord reads, with the defaults config/loopvisor.toml repeats.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "loopvisor/supervisor.hpp"
+
+namespace loopvisor::config {
+
+/// A TCP endpoint written HOST:PORT ("[::1]:9470" for IPv6). Port 0 asks the kernel for a
+/// free port.
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct AdminConfig {
+  /// Off: no admin HTTP server at all (no /metrics, no probes).
+  bool enabled = true;
+  Endpoint listen{"127.0.0.1", 9470};
+  /// Requests whose header or body is larger get 413.
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 64 * 1024;
+  /// A client has this long to send a request's header, then its body; 408 after.
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(5);
+  std::chrono::milliseconds body_timeout = std::chrono::seconds(10);
+  /// An idle keep-alive connection is closed after this long.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  /// Connections beyond this are closed at once.
+  std::size_t max_connections = 256;
+  /// Largest page /debug/tasks returns (?limit= may ask for less).
+  std::size_t max_page = 1000;
+};
+
+struct MetricsConfig {
+  /// Off: /metrics answers 404 and no collector runs.
+  bool enabled = true;
+  /// The process_* family (from /proc).
+  bool process = true;
+};
+
+/// Everything loopvisord is configured by. Defaults here are the documented defaults: the
+/// shipped config/loopvisor.toml sets exactly these values (a test checks it).
+struct DaemonConfig {
+  SupervisorOptions runtime = default_runtime();
+  /// On SIGTERM: how long running work may finish before it is cancelled.
+  std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
+  /// After SIGTERM, /readyz answers 503 this long before the runtime starts draining, so load
+  /// balancers stop sending work first.
+  std::chrono::milliseconds shutdown_readiness_delay = std::chrono::milliseconds(0);
+  AdminConfig admin;
+  MetricsConfig metrics;
+  /// spdlog level name: trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+
+  static SupervisorOptions default_runtime() {
+    SupervisorOptions o;
+    o.loops = 0;
+    return o;
+  }
+};
+
+}  // namespace loopvisor::config

@@ -1,0 +1,297 @@
+// Schema: every loopvisord setting as data; typed helpers parse text and TOML the same way.
+#include "loopvisor/config/schema.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/common.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+
+#include "loopvisor/placement.hpp"
+
+namespace loopvisor::config {
+
+namespace {
+
+std::uint64_t parse_unsigned(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end) throw std::invalid_argument("not a non-negative integer");
+  return v;
+}
+
+std::uint64_t toml_unsigned(const toml::node& node) {
+  const auto* v = node.as_integer();
+  if (v == nullptr) throw std::invalid_argument("not an integer");
+  if (v->get() < 0) throw std::invalid_argument("negative");
+  return static_cast<std::uint64_t>(v->get());
+}
+
+const std::string& toml_string(const toml::node& node) {
+  const auto* v = node.as_string();
+  if (v == nullptr) throw std::invalid_argument("not a string");
+  return v->get();
+}
+
+/// A TOML basic string.
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      out += fmt::format("\\u{:04X}", static_cast<unsigned char>(ch));
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+bool parse_bool(std::string_view text) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  throw std::invalid_argument("not a boolean");
+}
+
+std::uint64_t as_number(std::size_t v) { return v; }
+std::uint64_t as_number(std::chrono::milliseconds v) { return static_cast<std::uint64_t>(v.count()); }
+
+/// An integer in [min, max] stored in a std::size_t or, for keys ending in _ms, a
+/// std::chrono::milliseconds field.
+template <class Access>
+Setting unsigned_setting(std::string section, std::string key, std::string flag, std::string help,
+                         std::uint64_t min, std::uint64_t max, Access access) {
+  using Field = std::remove_cvref_t<decltype(access(std::declval<DaemonConfig&>()))>;
+  const char* what = std::is_same_v<Field, std::chrono::milliseconds> ? "a whole number of milliseconds" : "an integer";
+  Setting s{std::move(section), std::move(key), std::move(flag), std::move(help),
+            fmt::format("{} from {} to {}", what, min, max), {}, {}, {}};
+  auto check = [min, max](std::uint64_t v) {
+    if (v < min || v > max) throw std::invalid_argument("out of range");
+    return Field(v);
+  };
+  s.set_text = [=](DaemonConfig& c, std::string_view t) { access(c) = check(parse_unsigned(t)); };
+  s.set_toml = [=](DaemonConfig& c, const toml::node& n) { access(c) = check(toml_unsigned(n)); };
+  s.print = [=](const DaemonConfig& c) { return std::to_string(as_number(access(c))); };
+  return s;
+}
+
+template <class Access>
+Setting bool_setting(std::string section, std::string key, std::string flag, std::string help, Access access) {
+  Setting s{std::move(section), std::move(key), std::move(flag), std::move(help), "true or false", {}, {}, {}};
+  s.set_text = [=](DaemonConfig& c, std::string_view t) { access(c) = parse_bool(t); };
+  s.set_toml = [=](DaemonConfig& c, const toml::node& n) {
+    const auto* v = n.as_boolean();
+    if (v == nullptr) throw std::invalid_argument("not a boolean");
+    access(c) = v->get();
+  };
+  s.print = [=](const DaemonConfig& c) { return access(c) ? "true" : "false"; };
+  return s;
+}
+
+/// A string checked by `parse`, which returns false for a value it does not accept.
+template <class Parse, class Print>
+Setting string_setting(std::string section, std::string key, std::string flag, std::string help,
+                       std::string allowed, Parse parse, Print print) {
+  Setting s{std::move(section), std::move(key), std::move(flag), std::move(help), std::move(allowed), {}, {}, {}};
+  s.set_text = [=](DaemonConfig& c, std::string_view t) {
+    if (!parse(c, t)) throw std::invalid_argument("not accepted");
+  };
+  s.set_toml = [=](DaemonConfig& c, const toml::node& n) {
+    if (!parse(c, toml_string(n))) throw std::invalid_argument("not accepted");
+  };
+  s.print = [=](const DaemonConfig& c) { return quote(print(c)); };
+  return s;
+}
+
+bool parse_endpoint(std::string_view text, Endpoint& out) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return false;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return false;  // a bare IPv6 address needs brackets
+  }
+  const auto port_text = text.substr(colon + 1);
+  std::uint64_t port = 0;
+  try {
+    port = parse_unsigned(port_text);
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+  if (port > 65535) return false;
+  out = Endpoint{std::string(host), static_cast<std::uint16_t>(port)};
+  return true;
+}
+
+bool parse_cpu_list(std::string_view text, std::vector<int>& out) {
+  std::vector<int> cpus;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto item = text.substr(0, comma);
+    try {
+      const auto v = parse_unsigned(item);
+      if (v > 4095) return false;
+      cpus.push_back(static_cast<int>(v));
+    } catch (const std::invalid_argument&) {
+      return false;
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+    if (text.empty()) return false;  // trailing comma
+  }
+  out = std::move(cpus);
+  return true;
+}
+
+Setting cpu_list_setting() {
+  Setting s{"runtime", "cpu_affinity", "cpu-affinity",
+            "CPUs to pin loop threads to (loop i on entry i modulo the count); empty: no pinning",
+            "a list of CPU numbers from 0 to 4095 (in env and flags: comma-separated, like 0,2,4)",
+            {}, {}, {}};
+  s.set_text = [](DaemonConfig& c, std::string_view t) {
+    if (!parse_cpu_list(t, c.runtime.cpu_affinity)) throw std::invalid_argument("not a CPU list");
+  };
+  s.set_toml = [](DaemonConfig& c, const toml::node& n) {
+    const auto* arr = n.as_array();
+    if (arr == nullptr) throw std::invalid_argument("not an array");
+    std::vector<int> cpus;
+    for (const auto& item : *arr) {
+      const auto v = toml_unsigned(item);
+      if (v > 4095) throw std::invalid_argument("out of range");
+      cpus.push_back(static_cast<int>(v));
+    }
+    c.runtime.cpu_affinity = std::move(cpus);
+  };
+  s.print = [](const DaemonConfig& c) { return fmt::format("[{}]", fmt::join(c.runtime.cpu_affinity, ", ")); };
+  return s;
+}
+
+std::vector<Setting> build_settings() {
+  constexpr std::uint64_t big = std::numeric_limits<std::uint32_t>::max();
+  constexpr std::uint64_t day_ms = 24ull * 3600 * 1000;
+  std::vector<Setting> out;
+  // [runtime]
+  out.push_back(unsigned_setting("runtime", "loops", "loops", "event loops (0: one per hardware thread)", 0, 1024,
+                             [](auto& c) -> auto& { return c.runtime.loops; }));
+  out.push_back(unsigned_setting("runtime", "submit_queue_capacity", "submit-queue-capacity",
+                             "bound of each loop's cross-thread submission queue (full: submissions are rejected)",
+                             1, big, [](auto& c) -> auto& { return c.runtime.submit_queue_capacity; }));
+  out.push_back(string_setting(
+      "runtime", "placement", "placement", "how submissions without a key pick a loop",
+      "\"round_robin\" or \"least_loaded\"",
+      [](DaemonConfig& c, std::string_view t) {
+        auto p = parse_placement(t);
+        if (p) c.runtime.placement = *p;
+        return p.has_value();
+      },
+      [](const DaemonConfig& c) { return std::string(to_string(c.runtime.placement)); }));
+  out.push_back(cpu_list_setting());
+  out.push_back(unsigned_setting("runtime", "slow_callback_ms", "slow-callback-ms",
+                               "log and count callbacks or task steps that hold a loop longer (0: off)", 0, day_ms,
+                               [](auto& c) -> auto& {
+                                 return c.runtime.slow_callback_threshold;
+                               }));
+  out.push_back(unsigned_setting("runtime", "blocking_threads", "blocking-threads",
+                             "threads of the blocking pool (to_thread)", 1, 4096,
+                             [](auto& c) -> auto& { return c.runtime.blocking_threads; }));
+  out.push_back(unsigned_setting("runtime", "blocking_max_pending", "blocking-max-pending",
+                             "blocking-pool jobs that may wait for a thread before new ones are rejected", 1, big,
+                             [](auto& c) -> auto& { return c.runtime.blocking_max_pending; }));
+  // [watchdog]
+  out.push_back(unsigned_setting("watchdog", "interval_ms", "watchdog-interval-ms",
+                               "how often the watchdog probes each loop (0: watchdog off)", 0, day_ms,
+                               [](auto& c) -> auto& { return c.runtime.watchdog.interval; }));
+  out.push_back(unsigned_setting("watchdog", "stall_threshold_ms", "stall-threshold-ms",
+                               "a loop whose probe waits longer is stalled (and /readyz fails)", 1, day_ms,
+                               [](auto& c) -> auto& {
+                                 return c.runtime.watchdog.stall_threshold;
+                               }));
+  // [shutdown]
+  out.push_back(unsigned_setting("shutdown", "grace_ms", "shutdown-grace-ms",
+                               "on SIGTERM, how long running work may finish before it is cancelled", 0, day_ms,
+                               [](auto& c) -> auto& { return c.shutdown_grace; }));
+  out.push_back(unsigned_setting("shutdown", "readiness_delay_ms", "shutdown-readiness-delay-ms",
+                               "on SIGTERM, how long /readyz fails before draining starts", 0, day_ms,
+                               [](auto& c) -> auto& { return c.shutdown_readiness_delay; }));
+  // [admin]
+  out.push_back(bool_setting("admin", "enabled", "admin-enabled", "run the admin HTTP server",
+                             [](auto& c) -> auto& { return c.admin.enabled; }));
+  out.push_back(string_setting(
+      "admin", "listen", "admin-listen", "admin HTTP server address (port 0: any free port)",
+      "HOST:PORT with a port from 0 to 65535 (IPv6 in brackets: [::1]:9470)",
+      [](DaemonConfig& c, std::string_view t) { return parse_endpoint(t, c.admin.listen); },
+      [](const DaemonConfig& c) { return c.admin.listen.to_string(); }));
+  out.push_back(unsigned_setting("admin", "max_header_bytes", "admin-max-header-bytes",
+                             "largest request header accepted (413 beyond)", 512, 1024 * 1024,
+                             [](auto& c) -> auto& { return c.admin.max_header_bytes; }));
+  out.push_back(unsigned_setting("admin", "max_body_bytes", "admin-max-body-bytes",
+                             "largest request body accepted (413 beyond)", 0, 64 * 1024 * 1024,
+                             [](auto& c) -> auto& { return c.admin.max_body_bytes; }));
+  out.push_back(unsigned_setting("admin", "header_timeout_ms", "admin-header-timeout-ms",
+                               "time a client has to send a request header (408 after)", 1, day_ms,
+                               [](auto& c) -> auto& { return c.admin.header_timeout; }));
+  out.push_back(unsigned_setting("admin", "body_timeout_ms", "admin-body-timeout-ms",
+                               "time a client has to send a request body (408 after)", 1, day_ms,
+                               [](auto& c) -> auto& { return c.admin.body_timeout; }));
+  out.push_back(unsigned_setting("admin", "idle_timeout_ms", "admin-idle-timeout-ms",
+                               "an idle keep-alive connection is closed after this", 1, day_ms,
+                               [](auto& c) -> auto& { return c.admin.idle_timeout; }));
+  out.push_back(unsigned_setting("admin", "max_connections", "admin-max-connections",
+                             "concurrent admin connections (more are closed at once)", 1, 65536,
+                             [](auto& c) -> auto& { return c.admin.max_connections; }));
+  out.push_back(unsigned_setting("admin", "max_page", "admin-max-page", "largest page of /debug/tasks", 1, 1000000,
+                             [](auto& c) -> auto& { return c.admin.max_page; }));
+  // [metrics]
+  out.push_back(bool_setting("metrics", "enabled", "metrics-enabled", "serve /metrics (off: 404, no collection)",
+                             [](auto& c) -> auto& { return c.metrics.enabled; }));
+  out.push_back(bool_setting("metrics", "process", "metrics-process", "include the process_* metrics",
+                             [](auto& c) -> auto& { return c.metrics.process; }));
+  // [log]
+  out.push_back(string_setting(
+      "log", "level", "log-level", "log level", "one of trace, debug, info, warn, error, critical, off",
+      [](DaemonConfig& c, std::string_view t) {
+        const std::string text(t);
+        if (spdlog::level::from_str(text) == spdlog::level::off && text != "off") return false;
+        c.log_level = text;
+        return true;
+      },
+      [](const DaemonConfig& c) { return c.log_level; }));
+  return out;
+}
+
+}  // namespace
+
+std::string Endpoint::to_string() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+std::string Setting::env_var() const {
+  std::string name = "LOOPVISOR_" + section + "_" + key;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::toupper(ch); });
+  return name;
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = build_settings();
+  return all;
+}
+
+const Setting* find_setting(std::string_view section, std::string_view key) {
+  for (const auto& s : settings()) {
+    if (s.section == section && s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace loopvisor::config

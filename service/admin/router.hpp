@@ -1,0 +1,32 @@
+// Router: the admin routes as data (method, path, handler) and the dispatch that answers
+// 400/404/405 for requests no route takes.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "admin_context.hpp"
+#include "http_types.hpp"
+
+namespace loopvisor::service {
+
+using Handler = boost::asio::awaitable<Response> (*)(RequestView, const AdminContext&);
+
+struct Route {
+  http::verb method;
+  std::string_view path;
+  Handler handler;
+  std::string_view summary;  ///< listed in the 404 body
+};
+
+/// Every admin route; each handler lives in routes/ in a file named after it.
+std::span<const Route> admin_routes();
+
+/// Answers `request` with the route matching its path and method: 400 for a target that is
+/// not origin-form, 404 (listing the routes) for an unknown path, 405 (with Allow) for a
+/// known path and another method. HEAD is answered like GET, without the body.
+boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context);
+
+}  // namespace loopvisor::service

@@ -1,0 +1,22 @@
+// The admin route handlers, one per file in this directory.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "../admin_context.hpp"
+#include "../http_types.hpp"
+
+namespace loopvisor::service {
+
+/// GET /metrics: every collector, Prometheus text format 0.0.4; 404 when metrics are off.
+boost::asio::awaitable<Response> metrics_route(RequestView request, const AdminContext& context);
+/// GET /healthz and /livez: 200 while this thread answers.
+boost::asio::awaitable<Response> live_route(RequestView request, const AdminContext& context);
+/// GET /readyz: 200, or 503 naming each loop that is not running or stalled, and draining.
+boost::asio::awaitable<Response> ready_route(RequestView request, const AdminContext& context);
+/// GET /debug/loops: per-loop statistics.
+boost::asio::awaitable<Response> debug_loops_route(RequestView request, const AdminContext& context);
+/// GET /debug/tasks: live tasks of every loop, paginated.
+boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const AdminContext& context);
+
+}  // namespace loopvisor::service

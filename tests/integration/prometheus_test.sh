@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# loopvisord scraped by a real Prometheus: the daemon listens on an ephemeral loopback port,
+# promtool approves its live /metrics, Prometheus (own temp storage, loopback only) reports
+# the target up and answers queries for up == 1 and a loopvisor metric; `loopvisord
+# healthcheck` agrees. Everything started here is stopped at the end; every wait is bounded.
+set -euo pipefail
+daemon=$1
+work=$(mktemp -d)
+daemon_pid=""
+prom_pid=""
+cleanup() {
+  [[ -n $prom_pid ]] && kill "$prom_pid" 2>/dev/null && wait "$prom_pid" 2>/dev/null
+  [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- loopvisord log"; cat "$work/daemon.log" 2>/dev/null || true
+  echo "--- prometheus log (tail)"; tail -n 30 "$work/prometheus.log" 2>/dev/null || true
+  exit 1
+}
+wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@"; do
+    ((SECONDS <= deadline)) || fail "timed out after ${deadline}s waiting for: $what"
+    sleep 0.2
+  done
+}
+
+"$daemon" --loops 2 --admin-listen 127.0.0.1:0 > "$work/daemon.log" 2>&1 &
+daemon_pid=$!
+listening() { grep -q "admin: listening on 127.0.0.1:" "$work/daemon.log"; }
+wait_until 30 "loopvisord to listen" listening
+port=$(grep -o "admin: listening on 127.0.0.1:[0-9]*" "$work/daemon.log" | head -1 | sed 's/.*://')
+admin="http://127.0.0.1:$port"
+echo "loopvisord admin at $admin"
+
+# The live /metrics body: Prometheus' own linter finds nothing, and the header is right.
+curl -fsS -D "$work/headers" "$admin/metrics" -o "$work/metrics.txt" || fail "GET /metrics"
+grep -qi "^content-type: text/plain; version=0.0.4; charset=utf-8" "$work/headers" || fail "content type: $(cat "$work/headers")"
+if ! promtool check metrics < "$work/metrics.txt" > "$work/promtool.out" 2>&1; then
+  cat "$work/promtool.out"; fail "promtool check metrics complained"
+fi
+[[ ! -s $work/promtool.out ]] || { cat "$work/promtool.out"; fail "promtool printed findings"; }
+grep -q '^loopvisor_loop_callbacks_total{loop="1"}' "$work/metrics.txt" || fail "no per-loop metric in /metrics"
+"$daemon" healthcheck --admin-listen "127.0.0.1:$port" || fail "loopvisord healthcheck"
+curl -fsS "$admin/readyz" | grep -q '"ready":true' || fail "/readyz not ready"
+
+# A free loopback port for Prometheus' own web server.
+prom_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: loopvisord
+    static_configs:
+      - targets: ["127.0.0.1:$port"]
+YAML
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" \
+  --web.listen-address="127.0.0.1:$prom_port" > "$work/prometheus.log" 2>&1 &
+prom_pid=$!
+api="http://127.0.0.1:$prom_port/api/v1"
+
+target_up() { curl -fsS "$api/targets" 2>/dev/null | grep -q '"health":"up"'; }
+wait_until 90 "Prometheus to report the loopvisord target up" target_up
+query() { curl -fsS --get "$api/query" --data-urlencode "query=$1"; }
+up_is_one() { query 'up{job="loopvisord"}' 2>/dev/null | grep -q '"value":\[[0-9.]*,"1"\]'; }
+wait_until 30 "up{job=\"loopvisord\"} == 1" up_is_one
+has_loop_metric() {
+  query 'loopvisor_loop_callbacks_total{job="loopvisord",loop="1"}' 2>/dev/null | grep -q '"loop":"1"'
+}
+wait_until 30 "loopvisor_loop_callbacks_total in Prometheus" has_loop_metric
+has_build_info() { query 'loopvisor_build_info == 1' 2>/dev/null | grep -q '"version":'; }
+wait_until 30 "loopvisor_build_info in Prometheus" has_build_info
+echo "prometheus: target up, up == 1, loopvisor metrics queryable"
+
+kill -TERM "$daemon_pid"
+deadline=$((SECONDS + 30))
+while kill -0 "$daemon_pid" 2>/dev/null; do
+  ((SECONDS <= deadline)) || fail "loopvisord did not exit after SIGTERM"
+  sleep 0.1
+done
+wait "$daemon_pid" || fail "loopvisord exit code $?"
+daemon_pid=""
+echo "prometheus integration test passed"

@@ -1,0 +1,365 @@
+// AdminServer in-process: routes, JSON errors, limits, timeouts, keep-alive, and a stalled
+// loop showing in /readyz and /metrics while the admin thread keeps answering.
+#include "admin/admin_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <optional>
+
+#include "loopvisor/supervisor.hpp"
+#include "test_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+/// A blocking HTTP/1.1 client over one connection; every operation is bounded.
+class Client {
+ public:
+  explicit Client(const tcp::endpoint& server) : stream_(io_) {
+    run([&](auto done) { stream_.async_connect(server, [done](auto ec) { done(ec); }); });
+  }
+
+  http::response<http::string_body> request(http::verb method, std::string target, std::string body = {},
+                                            bool keep_alive = true) {
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "localhost");
+    req.keep_alive(keep_alive);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    run([&](auto done) { http::async_write(stream_, req, [done](auto ec, std::size_t) { done(ec); }); });
+    return read(method == http::verb::head);
+  }
+  http::response<http::string_body> get(std::string target) { return request(http::verb::get, std::move(target)); }
+
+  void send_raw(const std::string& bytes) {
+    run([&](auto done) { asio::async_write(stream_, asio::buffer(bytes), [done](auto ec, std::size_t) { done(ec); }); });
+  }
+
+  /// `head`: the answer to a HEAD request (a Content-Length but no body).
+  http::response<http::string_body> read(bool head = false) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(head);
+    parser.body_limit(64 * 1024 * 1024);
+    run([&](auto done) { http::async_read(stream_, buffer_, parser, [done](auto ec, std::size_t) { done(ec); }); });
+    return parser.release();
+  }
+
+  /// True when the server closes the connection (reads end of stream) within the bound.
+  bool closed_by_server() {
+    char byte = 0;
+    boost::system::error_code result;
+    run_until([&](auto done) { stream_.async_read_some(asio::buffer(&byte, 1), [done](auto ec, std::size_t) { done(ec); }); },
+              result);
+    return result == asio::error::eof || result == asio::error::connection_reset;
+  }
+
+ private:
+  template <class Start>
+  void run(Start start) {
+    boost::system::error_code result;
+    run_until(start, result);
+    if (result) throw boost::system::system_error(result);
+  }
+  template <class Start>
+  void run_until(Start start, boost::system::error_code& result) {
+    bool finished = false;
+    stream_.expires_after(bound);
+    start([&](boost::system::error_code ec) {
+      result = ec;
+      finished = true;
+    });
+    io_.restart();
+    io_.run();
+    if (!finished) throw std::runtime_error("client operation did not finish");
+  }
+
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+struct AdminFixture {
+  explicit AdminFixture(SupervisorOptions options = watched(), config::AdminConfig admin = ephemeral(),
+                        config::MetricsConfig metrics = {})
+      : supervisor(std::move(options)) {
+    service::AdminContext context;
+    context.supervisor = &supervisor;
+    context.readiness = &readiness;
+    context.admin = admin;
+    context.metrics = metrics;
+    context.collectors = service::default_collectors(supervisor, metrics);
+    context.loop_answer_timeout = 200ms;
+    server.emplace(std::move(context));
+  }
+  ~AdminFixture() { server.reset(); }
+
+  static SupervisorOptions watched() {
+    SupervisorOptions o;
+    o.loops = 2;
+    o.watchdog.interval = 5ms;
+    o.watchdog.stall_threshold = 50ms;
+    return o;
+  }
+  static config::AdminConfig ephemeral() {
+    config::AdminConfig a;
+    a.listen = {"127.0.0.1", 0};
+    return a;
+  }
+  Client client() { return Client(server->local_endpoint()); }
+
+  Supervisor supervisor;
+  service::Readiness readiness;
+  std::optional<service::AdminServer> server;
+};
+
+json::object body_of(const http::response<http::string_body>& res) { return json::parse(res.body()).as_object(); }
+
+TEST(AdminServer, HealthAndLivenessAnswerWithJson) {
+  AdminFixture f;
+  auto c = f.client();
+  for (const char* path : {"/healthz", "/livez"}) {
+    const auto res = c.get(path);
+    EXPECT_EQ(res.result(), http::status::ok) << path;
+    EXPECT_EQ(res[http::field::content_type], "application/json");
+    EXPECT_EQ(body_of(res).at("status"), "alive");
+  }
+}
+
+TEST(AdminServer, MetricsUseTheVersionedTextFormatAndCarryEveryLoop) {
+  AdminFixture f;
+  const auto res = f.client().get("/metrics");
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(res.body().find("loopvisor_loop_callbacks_total{loop=\"1\"}"), std::string::npos);
+  EXPECT_NE(res.body().find("process_open_fds "), std::string::npos);
+}
+
+TEST(AdminServer, MetricsSwitchedOffAnswer404AndCollectNothing) {
+  config::MetricsConfig off;
+  off.enabled = false;
+  AdminFixture f(AdminFixture::watched(), AdminFixture::ephemeral(), off);
+  const auto res = f.client().get("/metrics");
+  EXPECT_EQ(res.result(), http::status::not_found);
+  EXPECT_EQ(body_of(res).at("error"), "metrics_disabled");
+  EXPECT_TRUE(service::default_collectors(f.supervisor, off).empty());
+}
+
+TEST(AdminServer, UnknownPathWrongMethodAndBadQueryGetJsonErrors) {
+  AdminFixture f;
+  auto c = f.client();
+  auto res = c.get("/nope");
+  EXPECT_EQ(res.result(), http::status::not_found);
+  EXPECT_NE(std::string(body_of(res).at("message").as_string()).find("/readyz"), std::string::npos);
+  res = c.request(http::verb::post, "/metrics", "x");
+  EXPECT_EQ(res.result(), http::status::method_not_allowed);
+  EXPECT_EQ(res[http::field::allow], "GET, HEAD");
+  EXPECT_EQ(body_of(res).at("error"), "method_not_allowed");
+  res = c.get("/debug/tasks?limit=0");
+  EXPECT_EQ(res.result(), http::status::bad_request);
+  EXPECT_NE(std::string(body_of(res).at("message").as_string()).find("limit='0'"), std::string::npos);
+  res = c.get("/debug/tasks?loop=7");
+  EXPECT_EQ(res.result(), http::status::bad_request);
+}
+
+TEST(AdminServer, HeadAnswersLikeGetWithoutABody) {
+  AdminFixture f;
+  auto c = f.client();
+  const auto res = c.request(http::verb::head, "/healthz");
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_TRUE(res.body().empty());
+  EXPECT_EQ(c.get("/healthz").result(), http::status::ok);  // the connection is still in sync
+}
+
+TEST(AdminServer, KeepAliveServesManyRequestsOnOneConnection) {
+  AdminFixture f;
+  auto c = f.client();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(c.get(i % 2 ? "/healthz" : "/debug/loops").result(), http::status::ok);
+  const auto last = c.request(http::verb::get, "/healthz", {}, false);
+  EXPECT_EQ(last.result(), http::status::ok);
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST(AdminServer, OversizeBodyAndHeaderAre413AndTheConnectionCloses) {
+  auto admin = AdminFixture::ephemeral();
+  admin.max_body_bytes = 1000;
+  admin.max_header_bytes = 1024;
+  AdminFixture f(AdminFixture::watched(), admin);
+  {
+    auto c = f.client();
+    const auto res = c.request(http::verb::post, "/metrics", std::string(5000, 'x'));
+    EXPECT_EQ(res.result(), http::status::payload_too_large);
+    EXPECT_EQ(body_of(res).at("error"), "body_too_large");
+    EXPECT_TRUE(c.closed_by_server());
+  }
+  {
+    auto c = f.client();
+    c.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'y') + "\r\n\r\n");
+    const auto res = c.read();
+    EXPECT_EQ(res.result(), http::status::payload_too_large);
+    EXPECT_EQ(body_of(res).at("error"), "header_too_large");
+  }
+}
+
+TEST(AdminServer, SlowHeaderOrBodyGets408) {
+  auto admin = AdminFixture::ephemeral();
+  admin.header_timeout = 100ms;
+  admin.body_timeout = 100ms;
+  AdminFixture f(AdminFixture::watched(), admin);
+  {
+    auto c = f.client();
+    c.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // the header never ends
+    const auto res = c.read();
+    EXPECT_EQ(res.result(), http::status::request_timeout);
+    EXPECT_NE(std::string(body_of(res).at("message").as_string()).find("header did not arrive within 100 ms"),
+              std::string::npos);
+    EXPECT_TRUE(c.closed_by_server());
+  }
+  {
+    auto c = f.client();
+    c.send_raw("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");  // 7 bytes short
+    const auto res = c.read();
+    EXPECT_EQ(res.result(), http::status::request_timeout);
+    EXPECT_NE(res.body().find("body did not arrive"), std::string::npos);
+  }
+}
+
+TEST(AdminServer, IdleKeepAliveConnectionIsClosed) {
+  auto admin = AdminFixture::ephemeral();
+  admin.idle_timeout = 100ms;
+  AdminFixture f(AdminFixture::watched(), admin);
+  auto c = f.client();
+  EXPECT_EQ(c.get("/healthz").result(), http::status::ok);
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST(AdminServer, MalformedRequestIs400) {
+  AdminFixture f;
+  auto c = f.client();
+  c.send_raw("THIS IS NOT HTTP\r\n\r\n");
+  const auto res = c.read();
+  EXPECT_EQ(res.result(), http::status::bad_request);
+  EXPECT_EQ(body_of(res).at("error"), "bad_request");
+}
+
+TEST(AdminServer, DebugLoopsListsEveryLoopWithItsThreadName) {
+  AdminFixture f;
+  const auto body = body_of(f.client().get("/debug/loops"));
+  const auto& loops = body.at("loops").as_array();
+  ASSERT_EQ(loops.size(), 2u);
+  EXPECT_EQ(loops[1].at("thread_name"), "lv-loop-1");
+  EXPECT_EQ(loops[1].at("stalled"), false);
+  EXPECT_TRUE(loops[0].as_object().contains("busy_ratio"));
+  EXPECT_TRUE(loops[0].as_object().contains("lag_seconds"));
+}
+
+TEST(AdminServer, DebugTasksPagesThroughLiveTasks) {
+  AdminFixture f;
+  std::vector<ThreadFuture<void>> waiting;  // live until cancelled at the end
+  for (int i = 0; i < 5; ++i) {
+    waiting.push_back(f.supervisor.loop(i % 2).run_coroutine_threadsafe(loopvisor::sleep(bound), "waiter"));
+  }
+  auto c = f.client();
+  ASSERT_TRUE(eventually([&] { return body_of(c.get("/debug/tasks")).at("total").as_int64() >= 5; }));
+  auto page = body_of(c.get("/debug/tasks?limit=2"));
+  ASSERT_EQ(page.at("tasks").as_array().size(), 2u);
+  EXPECT_EQ(page.at("next_offset"), 2);
+  const auto first_id = page.at("tasks").as_array()[0].at("id").as_int64();
+  const auto& task = page.at("tasks").as_array()[0].as_object();
+  EXPECT_EQ(task.at("name"), "waiter");
+  EXPECT_TRUE(task.contains("state") && task.contains("age_seconds") && task.contains("loop"));
+  auto next = body_of(c.get("/debug/tasks?limit=2&offset=2"));
+  EXPECT_GT(next.at("tasks").as_array()[0].at("id").as_int64(), first_id);
+  auto only = body_of(c.get("/debug/tasks?loop=1"));
+  for (const auto& t : only.at("tasks").as_array()) EXPECT_EQ(t.at("loop"), 1);
+  auto past_end = body_of(c.get("/debug/tasks?offset=1000000"));
+  EXPECT_TRUE(past_end.at("tasks").as_array().empty());
+  EXPECT_TRUE(past_end.at("next_offset").is_null());
+  for (auto& w : waiting) EXPECT_TRUE(w.cancel());
+}
+
+TEST(AdminServer, ReadinessFailsWhileDrainingAndNamesIt) {
+  AdminFixture f;
+  auto c = f.client();
+  EXPECT_EQ(c.get("/readyz").result(), http::status::ok);
+  f.readiness.start_draining();
+  const auto res = c.get("/readyz");
+  EXPECT_EQ(res.result(), http::status::service_unavailable);
+  EXPECT_EQ(body_of(res).at("reasons").as_array()[0].at("reason"), "draining");
+}
+
+// The stall test: block one loop longer than the threshold; /readyz turns 503 naming
+// that loop and its stalled metric is 1 — answered by the admin thread while the loop is
+// blocked; after it unblocks, both recover.
+TEST(AdminServer, StalledLoopFailsReadinessAndShowsInMetricsThenRecovers) {
+  AdminFixture f;
+  auto c = f.client();
+  ASSERT_EQ(c.get("/readyz").result(), http::status::ok);
+  Signal release;
+  f.supervisor.loop(1).call_soon_threadsafe([&] { release.wait(); });  // blocks loop 1 on purpose
+
+  http::response<http::string_body> ready;
+  ASSERT_TRUE(eventually([&] {
+    ready = c.get("/readyz");
+    return ready.result() == http::status::service_unavailable;
+  }));
+  const auto reason = body_of(ready).at("reasons").as_array()[0].as_object();
+  EXPECT_EQ(reason.at("loop"), 1);
+  EXPECT_EQ(reason.at("name"), "lv-loop-1");
+  EXPECT_EQ(reason.at("reason"), "stalled");
+  EXPECT_EQ(body_of(ready).at("reasons").as_array().size(), 1u) << "loop 0 is not stalled";
+  const auto metrics = c.get("/metrics").body();
+  EXPECT_NE(metrics.find("loopvisor_loop_stalled{loop=\"1\"} 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("loopvisor_loop_stalled{loop=\"0\"} 0\n"), std::string::npos);
+  // /debug/tasks does not hang on the stalled loop.
+  const auto tasks = body_of(c.get("/debug/tasks"));
+  EXPECT_EQ(tasks.at("unanswered_loops").as_array()[0].at("loop"), 1);
+
+  release.set();
+  EXPECT_TRUE(eventually([&] { return c.get("/readyz").result() == http::status::ok; }));
+  EXPECT_NE(c.get("/metrics").body().find("loopvisor_loop_stalled{loop=\"1\"} 0\n"), std::string::npos);
+}
+
+TEST(AdminServer, ConnectionsBeyondTheLimitAreClosed) {
+  auto admin = AdminFixture::ephemeral();
+  admin.max_connections = 1;
+  AdminFixture f(AdminFixture::watched(), admin);
+  auto first = f.client();
+  ASSERT_EQ(first.get("/healthz").result(), http::status::ok);  // the server counts it now
+  auto second = f.client();
+  EXPECT_TRUE(second.closed_by_server());
+  EXPECT_EQ(first.get("/healthz").result(), http::status::ok);
+}
+
+TEST(AdminServer, BindFailureNamesTheAddress) {
+  AdminFixture f;
+  auto admin = AdminFixture::ephemeral();
+  admin.listen.port = f.server->local_endpoint().port();  // taken
+  service::AdminContext context;
+  context.supervisor = &f.supervisor;
+  context.readiness = &f.readiness;
+  context.admin = admin;
+  try {
+    service::AdminServer second(std::move(context));
+    ADD_FAILURE() << "a second server bound the same port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("admin.listen = 127.0.0.1:" + std::to_string(admin.listen.port)),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace loopvisor::test
