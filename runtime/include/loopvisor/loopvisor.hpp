@@ -10,6 +10,7 @@
 #include "loopvisor/handle.hpp"
 #include "loopvisor/loop.hpp"
 #include "loopvisor/metrics.hpp"
+#include "loopvisor/metrics_binding.hpp"
 #include "loopvisor/placement.hpp"
 #include "loopvisor/sharded.hpp"
 #include "loopvisor/shutdown_report.hpp"
