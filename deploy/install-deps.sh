@@ -17,8 +17,8 @@ packages=(
   libspdlog-dev libfmt-dev
   # metrics and config (used by the daemon)
   prometheus-cpp-dev libtomlplusplus-dev
-  # tests and benchmarks
-  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks; clang with its libFuzzer runtime for the config fuzz test
+  googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # integration tests scrape the daemon with a real Prometheus server (promtool checks
   # /metrics) and talk HTTP to the daemon and to Prometheus with curl
   prometheus curl

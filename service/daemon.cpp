@@ -18,6 +18,19 @@
 
 namespace loopvisor::service {
 
+SupervisorOptions supervisor_options(const config::RuntimeConfig& runtime) {
+  SupervisorOptions o;
+  o.loops = runtime.loops;
+  o.submit_queue_capacity = runtime.submit_queue_capacity;
+  o.placement = runtime.placement;
+  o.cpu_affinity = runtime.cpu_affinity;
+  o.slow_callback_threshold = runtime.slow_callback_threshold;
+  o.blocking_threads = runtime.blocking_threads;
+  o.blocking_max_pending = runtime.blocking_max_pending;
+  o.watchdog = runtime.watchdog;
+  return o;
+}
+
 int run_daemon(const config::DaemonConfig& config) {
   // Signals are watched on this (main) thread's context, registered before anything starts,
   // so an early SIGTERM is queued, not fatal; its handler runs once signal_context.run() starts.
@@ -51,7 +64,7 @@ int run_daemon(const config::DaemonConfig& config) {
         spdlog::default_logger()->flush();
         std::_Exit(128 + signal);
       });
-  Supervisor& supervisor = supervisor_slot.emplace(config.runtime);
+  Supervisor& supervisor = supervisor_slot.emplace(supervisor_options(config.runtime));
   for (const auto& s : supervisor.stats()) {
     spdlog::info("loop {} '{}' running, submission queue capacity {}", s.index, s.name, s.queue_capacity);
   }

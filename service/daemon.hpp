@@ -4,7 +4,12 @@
 
 #include "loopvisor/config/daemon_config.hpp"
 
+#include "loopvisor/supervisor.hpp"
+
 namespace loopvisor::service {
+
+/// The supervisor options `runtime` describes (the rest at SupervisorOptions' defaults).
+SupervisorOptions supervisor_options(const config::RuntimeConfig& runtime);
 
 /// Starts the supervisor and the admin server, then runs until SIGTERM/SIGINT: readiness
 /// fails first (for shutdown_readiness_delay), then the supervisor shuts down gracefully

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -62,6 +63,115 @@ std::size_t invalid_utf8_at(std::string_view text) {
   return std::string_view::npos;
 }
 
+/// Offset of the first byte the loader refuses before toml++ sees it, or npos: a control
+/// character but tab and line endings (TOML allows none), a table header with no key, and any
+/// non-ASCII byte outside a comment. toml++ 3.3.0 tests characters of a value it scans with
+/// is_non_ascii_horizontal_whitespace, which reaches __builtin_unreachable for most of
+/// U+00A1..U+0499, U+2C6E..U+3067 and U+FBF6..U+FEFE, and its scan does not always stop where a
+/// string would (found by tests/fuzz). No setting takes a non-ASCII value, so only comments
+/// may carry them.
+std::size_t stray_non_ascii_at(std::string_view text) {
+  enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
+  std::size_t array_depth = 0;  // value arrays open in code
+  bool line_start = true;       // only whitespace so far on this line (in code)
+  const auto at = [&](std::size_t i, std::string_view what) { return text.substr(i, what.size()) == what; };
+  const auto non_ascii = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
+  std::size_t i = 0;
+  // A multi-line string may end with up to two quotes of its own before the closing three.
+  const auto close_ml = [&](char quote) {
+    i += 3;
+    for (int extra = 0; extra < 2 && i < text.size() && text[i] == quote; ++extra) ++i;
+    in = In::code;
+  };
+  while (i < text.size()) {
+    const char c = text[i];
+    const auto byte = static_cast<unsigned char>(c);
+    // TOML permits no raw control character but tab and line endings, anywhere; toml++ 3.3.0
+    // assumes (TOML_ASSERT_ASSUME) it never meets one in a table header.
+    if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) return i;
+    switch (in) {
+      case In::code:
+        if (non_ascii(c)) return i;
+        if (c == '\n') {
+          line_start = true;
+          ++i;
+          break;
+        }
+        if (c == ' ' || c == '\t' || c == '\r') {
+          ++i;
+          break;
+        }
+        if (c == '[' && line_start && array_depth == 0) {
+          // A table header: toml++ 3.3.0 assumes (TOML_ASSERT_ASSUME) a key follows.
+          std::size_t k = i + 1;
+          if (k < text.size() && text[k] == '[') ++k;
+          while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
+          const char first = k < text.size() ? text[k] : '\0';
+          const bool key_start = std::isalnum(static_cast<unsigned char>(first)) || first == '_' || first == '-' ||
+                                 first == '"' || first == '\'';
+          if (!key_start) return k;
+          line_start = false;
+          i = k;
+          break;
+        }
+        line_start = false;
+        if (c == '[') {
+          ++array_depth;
+        } else if (c == ']' && array_depth > 0) {
+          --array_depth;
+        }
+        if (c == '#') {
+          in = In::comment;
+        } else if (at(i, "\"\"\"")) {
+          in = In::ml_basic;
+          i += 2;
+        } else if (at(i, "'''")) {
+          in = In::ml_literal;
+          i += 2;
+        } else if (c == '"') {
+          in = In::basic;
+        } else if (c == '\'') {
+          in = In::literal;
+        }
+        ++i;
+        break;
+      case In::comment:
+        if (c == '\n') {
+          in = In::code;
+          line_start = true;
+        }
+        ++i;
+        break;
+      case In::basic:
+      case In::ml_basic:
+        if (non_ascii(c)) return i;
+        if (c == '\\') {
+          i += 2;
+        } else if (in == In::ml_basic && at(i, "\"\"\"")) {
+          close_ml('"');
+        } else {
+          if ((in == In::basic && c == '"') || (in == In::basic && c == '\n')) in = In::code;
+          ++i;
+        }
+        break;
+      case In::literal:
+        if (non_ascii(c)) return i;
+        if (c == '\'' || c == '\n') in = In::code;
+        ++i;
+        break;
+      case In::ml_literal:
+        if (non_ascii(c)) return i;
+        if (at(i, "'''")) {
+          close_ml('\'');
+        } else {
+          ++i;
+        }
+        break;
+    }
+  }
+  return std::string_view::npos;
+}
+
 std::size_t line_of(std::string_view text, std::size_t offset) {
   std::size_t line = 1;
   for (std::size_t i = 0; i < offset && i < text.size(); ++i) line += text[i] == '\n';
@@ -78,6 +188,25 @@ bool is_kubernetes_service_link(std::string_view name) {
   const auto rest = name.substr(env_prefix.size());
   return rest.starts_with("SERVICE_HOST") || rest.starts_with("SERVICE_PORT") || rest == "PORT" ||
          rest.starts_with("PORT_");
+}
+
+/// Reads the admin token file named by the config (the token itself is never printed).
+void read_auth_token(LoadedConfig& loaded) {
+  auto& admin = loaded.config.admin;
+  admin.auth_token.clear();
+  if (admin.auth_token_file.empty()) return;
+  const auto source = loaded.origin.at("admin.auth_token_file");
+  std::ifstream in(admin.auth_token_file);
+  std::string token;
+  if (!in || !std::getline(in, token)) {
+    throw ConfigError(fmt::format("admin.auth_token_file = {}: cannot be read (from {})", admin.auth_token_file, source));
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  if (token.empty()) {
+    throw ConfigError(fmt::format("admin.auth_token_file = {}: its first line is empty; put the token there (from {})",
+                                  admin.auth_token_file, source));
+  }
+  admin.auth_token = std::move(token);
 }
 
 void check_combinations(const LoadedConfig& loaded) {
@@ -109,6 +238,14 @@ void apply_toml_text(LoadedConfig& loaded, std::string_view text, const std::str
   if (const auto bad = invalid_utf8_at(text); bad != std::string_view::npos) {
     throw ConfigError(fmt::format("{}:{}: not valid UTF-8 (byte {}); a config file must be UTF-8 text",
                                   source_name, line_of(text, bad), bad));
+  }
+  if (const auto stray = stray_non_ascii_at(text); stray != std::string_view::npos) {
+    const auto byte = stray < text.size() ? static_cast<unsigned char>(text[stray]) : '[';
+    const bool control = byte < 0x20 || byte == 0x7f;
+    const char* what = control        ? "a control character; TOML allows only tab and line endings"
+                       : byte >= 0x80 ? "a non-ASCII character outside a comment; no setting takes one"
+                                      : "a table header without a key: '[' must be followed by a name";
+    throw ConfigError(fmt::format("{}:{}: {} (byte {})", source_name, line_of(text, stray), what, stray));
   }
   toml::table root;
   try {
@@ -194,6 +331,7 @@ LoadedConfig load_config(const std::optional<std::string>& file, const Environme
     }
     loaded.origin[match->name()] = "flag --" + f.flag;
   }
+  read_auth_token(loaded);
   check_combinations(loaded);
   return loaded;
 }

@@ -251,6 +251,15 @@ std::vector<Setting> build_settings() {
                              [](auto& c) -> auto& { return c.admin.max_connections; }));
   out.push_back(unsigned_setting("admin", "max_page", "admin-max-page", "largest page of /debug/tasks", 1, 1000000,
                              [](auto& c) -> auto& { return c.admin.max_page; }));
+  out.push_back(string_setting(
+      "admin", "auth_token_file", "admin-auth-token-file",
+      "file holding the bearer token /debug/* requires (empty: no token); /metrics and health stay open",
+      "a path to a readable file with one non-empty line, or \"\" for none",
+      [](DaemonConfig& c, std::string_view t) {
+        c.admin.auth_token_file = std::string(t);
+        return true;
+      },
+      [](const DaemonConfig& c) { return c.admin.auth_token_file; }));
   // [metrics]
   out.push_back(bool_setting("metrics", "enabled", "metrics-enabled", "serve /metrics (off: 404, no collection)",
                              [](auto& c) -> auto& { return c.metrics.enabled; }));

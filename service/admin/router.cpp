@@ -11,15 +11,35 @@ namespace loopvisor::service {
 
 std::span<const Route> admin_routes() {
   static const Route routes[] = {
-      {http::verb::get, "/metrics", &metrics_route, "Prometheus metrics (text format 0.0.4)"},
-      {http::verb::get, "/healthz", &live_route, "200 while the process and the admin thread are alive"},
-      {http::verb::get, "/livez", &live_route, "the same as /healthz"},
-      {http::verb::get, "/readyz", &ready_route, "200 when every loop runs, none is stalled and not draining"},
+      {http::verb::get, "/metrics", &metrics_route, "Prometheus metrics (text format 0.0.4)", true},
+      {http::verb::get, "/healthz", &live_route, "200 while the process and the admin thread are alive", true},
+      {http::verb::get, "/livez", &live_route, "the same as /healthz", true},
+      {http::verb::get, "/readyz", &ready_route, "200 when every loop runs, none is stalled and not draining", true},
       {http::verb::get, "/debug/loops", &debug_loops_route, "each loop's queue, lag, busy ratio and tasks"},
       {http::verb::get, "/debug/tasks", &debug_tasks_route, "live tasks, paginated (?limit=&offset=&loop=)"},
   };
   return routes;
 }
+
+namespace {
+
+/// Compares `given` with a non-empty `secret` in time independent of where they differ.
+bool same_secret(std::string_view given, std::string_view secret) {
+  unsigned char diff = given.size() == secret.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+  }
+  return diff == 0;
+}
+
+bool authorized(const Request& request, const std::string& token) {
+  if (token.empty()) return true;
+  const std::string_view header = request[http::field::authorization];
+  constexpr std::string_view scheme = "Bearer ";
+  return header.starts_with(scheme) && same_secret(header.substr(scheme.size()), token);
+}
+
+}  // namespace
 
 boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context) {
   const auto target = boost::urls::parse_origin_form(request.target());
@@ -35,6 +55,14 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
   for (const auto& route : admin_routes()) {
     if (route.path != path) continue;
     if (route.method == method) {
+      if (!route.open && !authorized(request, context.admin.auth_token)) {
+        auto res = json_error(http::status::unauthorized, "unauthorized",
+                              fmt::format("{} needs 'Authorization: Bearer <token>' with the token from "
+                                          "[admin] auth_token_file",
+                                          path));
+        res.set(http::field::www_authenticate, "Bearer realm=\"loopvisord\"");
+        co_return res;
+      }
       Response res = co_await route.handler(RequestView{request, *target}, context);
       if (head) {
         res.prepare_payload();  // Content-Length of the GET body

@@ -19,6 +19,8 @@ struct Route {
   std::string_view path;
   Handler handler;
   std::string_view summary;  ///< listed in the 404 body
+  /// Open without the bearer token even when one is configured (metrics and health).
+  bool open = false;
 };
 
 /// Every admin route; each handler lives in routes/ in a file named after it.
@@ -26,7 +28,8 @@ std::span<const Route> admin_routes();
 
 /// Answers `request` with the route matching its path and method: 400 for a target that is
 /// not origin-form, 404 (listing the routes) for an unknown path, 405 (with Allow) for a
-/// known path and another method. HEAD is answered like GET, without the body.
+/// known path and another method, 401 for a route that is not open when a token is configured
+/// and the request does not carry it. HEAD is answered like GET, without the body.
 boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context);
 
 }  // namespace loopvisor::service

@@ -343,6 +343,26 @@ TEST(AdminServer, ConnectionsBeyondTheLimitAreClosed) {
   EXPECT_EQ(first.get("/healthz").result(), http::status::ok);
 }
 
+TEST(AdminServer, DebugRoutesNeedTheBearerTokenWhenOneIsConfiguredMetricsAndHealthDoNot) {
+  auto admin = AdminFixture::ephemeral();
+  admin.auth_token = "s3cret-token";
+  AdminFixture f(AdminFixture::watched(), admin);
+  auto c = f.client();
+  auto res = c.get("/debug/loops");
+  EXPECT_EQ(res.result(), http::status::unauthorized);
+  EXPECT_EQ(res[http::field::www_authenticate], "Bearer realm=\"loopvisord\"");
+  EXPECT_EQ(body_of(res).at("error"), "unauthorized");
+  for (const char* wrong : {"Bearer s3cret-tokem", "Bearer s3cret-token2", "Bearer ", "Basic s3cret-token", "s3cret-token"}) {
+    Client other = f.client();
+    other.send_raw(std::string("GET /debug/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: ") + wrong + "\r\n\r\n");
+    EXPECT_EQ(other.read().result(), http::status::unauthorized) << wrong;
+  }
+  Client right = f.client();
+  right.send_raw("GET /debug/loops HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n\r\n");
+  EXPECT_EQ(right.read().result(), http::status::ok);
+  for (const char* open : {"/metrics", "/healthz", "/livez", "/readyz"}) EXPECT_EQ(c.get(open).result(), http::status::ok) << open;
+}
+
 TEST(AdminServer, BindFailureNamesTheAddress) {
   AdminFixture f;
   auto admin = AdminFixture::ephemeral();

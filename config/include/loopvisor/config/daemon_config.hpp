@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <string>
 
-#include "loopvisor/supervisor.hpp"
+#include <vector>
+
+#include "loopvisor/placement.hpp"
+#include "loopvisor/watchdog.hpp"
 
 namespace loopvisor::config {
 
@@ -17,6 +20,20 @@ struct Endpoint {
   std::uint16_t port = 0;
   std::string to_string() const;
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+/// The runtime part: what the daemon passes on to SupervisorOptions (service/daemon.cpp). Kept
+/// apart from supervisor.hpp so the config library builds alone (the fuzzer builds it with
+/// clang, whose C++20 library support stops short of the runtime's std::source_location).
+struct RuntimeConfig {
+  std::size_t loops = 0;  ///< 0: one per hardware thread
+  std::size_t submit_queue_capacity = 16384;
+  Placement placement = Placement::round_robin;
+  std::vector<int> cpu_affinity;
+  std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);
+  std::size_t blocking_threads = 8;
+  std::size_t blocking_max_pending = 1024;
+  WatchdogOptions watchdog;
 };
 
 struct AdminConfig {
@@ -35,6 +52,10 @@ struct AdminConfig {
   std::size_t max_connections = 256;
   /// Largest page /debug/tasks returns (?limit= may ask for less).
   std::size_t max_page = 1000;
+  /// A file holding the bearer token /debug/* requires ("": no token, open). /metrics and the
+  /// health routes never ask for one. The loader reads it into `auth_token`.
+  std::string auth_token_file;
+  std::string auth_token;  ///< read from auth_token_file; never printed
 };
 
 struct MetricsConfig {
@@ -47,7 +68,7 @@ struct MetricsConfig {
 /// Everything loopvisord is configured by. Defaults here are the documented defaults: the
 /// shipped config/loopvisor.toml sets exactly these values (a test checks it).
 struct DaemonConfig {
-  SupervisorOptions runtime = default_runtime();
+  RuntimeConfig runtime;
   /// On SIGTERM: how long running work may finish before it is cancelled.
   std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
   /// After SIGTERM, /readyz answers 503 this long before the runtime starts draining, so load
@@ -57,12 +78,6 @@ struct DaemonConfig {
   MetricsConfig metrics;
   /// spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
-
-  static SupervisorOptions default_runtime() {
-    SupervisorOptions o;
-    o.loops = 0;
-    return o;
-  }
 };
 
 }  // namespace loopvisor::config
