@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # loopvisord starts its loops, logs them, and on SIGTERM (or SIGINT) shuts down gracefully
-# and exits 0. Every wait is bounded.
+# and exits 0; with TWICE, a second SIGTERM during a shutdown still in progress exits at once
+# with 128+15. Every wait is bounded.
 set -euo pipefail
 daemon=$1
 signal=${2:-TERM}
 log=$(mktemp)
 trap 'rm -f "$log"; kill -9 "$pid" 2>/dev/null || true' EXIT
 
-"$daemon" --loops 2 --shutdown-grace-ms 2000 --admin-listen 127.0.0.1:0 > "$log" 2>&1 &
+delay=0
+[[ $signal == TWICE ]] && delay=60000  # the shutdown waits a minute: the second signal must cut it short
+"$daemon" --loops 2 --shutdown-grace-ms 2000 --admin-listen 127.0.0.1:0 --shutdown-readiness-delay-ms "$delay" \
+  > "$log" 2>&1 &
 pid=$!
 
 wait_for() {  # wait_for PATTERN SECONDS
@@ -27,6 +31,26 @@ names=$(cat /proc/"$pid"/task/*/comm)
 grep -qx "lv-loop-1" <<< "$names"
 grep -qx "lv-watchdog" <<< "$names"
 grep -qx "lv-admin" <<< "$names"
+
+if [[ $signal == TWICE ]]; then
+  kill -s TERM "$pid"
+  wait_for "not ready any more" 30
+  kill -s TERM "$pid"
+  deadline=$((SECONDS + 10))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS > deadline)); then echo "a second SIGTERM did not end the daemon within 10 s"; cat "$log"; exit 1; fi
+    sleep 0.05
+  done
+  set +e
+  wait "$pid"
+  code=$?
+  set -e
+  cat "$log"
+  [[ $code -eq 143 ]] || { echo "exit code $code, expected 143 (128 + SIGTERM)"; exit 1; }
+  grep -q "again: exiting immediately" "$log"
+  echo "daemon SIGTERM twice test passed"
+  exit 0
+fi
 
 kill -s "$signal" "$pid"
 deadline=$((SECONDS + 30))

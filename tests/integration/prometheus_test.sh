@@ -2,7 +2,7 @@
 # loopvisord scraped by a real Prometheus: the daemon listens on an ephemeral loopback port,
 # promtool approves its live /metrics, Prometheus (own temp storage, loopback only) reports
 # the target up and answers queries for up == 1 and a loopvisor metric; `loopvisord
-# healthcheck` agrees. Everything started here is stopped at the end; every wait is bounded.
+# healthcheck` agrees; on SIGTERM /readyz fails first while /healthz still answers. Everything started here is stopped at the end; every wait is bounded.
 set -euo pipefail
 daemon=$1
 work=$(mktemp -d)
@@ -29,7 +29,7 @@ wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
   done
 }
 
-"$daemon" --loops 2 --admin-listen 127.0.0.1:0 > "$work/daemon.log" 2>&1 &
+"$daemon" --loops 2 --admin-listen 127.0.0.1:0 --shutdown-readiness-delay-ms 3000 > "$work/daemon.log" 2>&1 &
 daemon_pid=$!
 listening() { grep -q "admin: listening on 127.0.0.1:" "$work/daemon.log"; }
 wait_until 30 "loopvisord to listen" listening
@@ -77,7 +77,17 @@ has_build_info() { query 'loopvisor_build_info == 1' 2>/dev/null | grep -q '"ver
 wait_until 30 "loopvisor_build_info in Prometheus" has_build_info
 echo "prometheus: target up, up == 1, loopvisor metrics queryable"
 
+# SIGTERM: readiness fails at once (naming the drain) while liveness and metrics still answer.
 kill -TERM "$daemon_pid"
+draining() {
+  local code
+  code=$(curl -s -o "$work/readyz" -w '%{http_code}' "$admin/readyz") || return 1
+  [[ $code == 503 ]] && grep -q '"reason":"draining"' "$work/readyz"
+}
+wait_until 10 "/readyz to answer 503 draining after SIGTERM" draining
+curl -fsS "$admin/healthz" | grep -q '"status":"alive"' || fail "/healthz while draining"
+curl -fsS "$admin/metrics" | grep -q '^loopvisor_loop_stalled' || fail "/metrics while draining"
+echo "draining: /readyz 503, /healthz 200"
 deadline=$((SECONDS + 30))
 while kill -0 "$daemon_pid" 2>/dev/null; do
   ((SECONDS <= deadline)) || fail "loopvisord did not exit after SIGTERM"
