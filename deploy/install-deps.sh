@@ -22,6 +22,8 @@ packages=(
   # integration tests scrape the daemon with a real Prometheus server (promtool checks
   # /metrics) and talk HTTP to the daemon and to Prometheus with curl
   prometheus curl
+  # the deploy files are checked by the tools that read them
+  systemd python3-yaml
   # benchmark peers (Python asyncio and uvloop)
   python3 python3-uvloop
   # container entrypoint reaper (used by the Dockerfile)

@@ -11,10 +11,14 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <functional>
 
 #include "admin/admin_server.hpp"
 #include "loopvisor/version.hpp"
 #include "signals.hpp"
+#include "systemd_notify.hpp"
 
 namespace loopvisor::service {
 
@@ -37,6 +41,7 @@ int run_daemon(const config::DaemonConfig& config) {
   boost::asio::io_context signal_context(1);
   spdlog::info("loopvisord {} starting (pid {})", LOOPVISOR_VERSION, ::getpid());
 
+  const SystemdNotify systemd;  // no-op unless started by systemd with Type=notify
   Readiness readiness;
   std::optional<Supervisor> supervisor_slot;
   std::thread stopper;
@@ -44,6 +49,7 @@ int run_daemon(const config::DaemonConfig& config) {
       signal_context,
       [&](int signal) {
         readiness.start_draining();
+        systemd.notify("STOPPING=1");
         spdlog::info(
             "received signal {}: not ready any more; shutting down gracefully in {} ms (grace {} ms); send it "
             "again to exit at once",
@@ -81,6 +87,17 @@ int run_daemon(const config::DaemonConfig& config) {
     spdlog::info("admin server off ([admin] enabled = false): no /metrics, /healthz or /readyz");
   }
   spdlog::info("loopvisord ready: {} loop(s); SIGTERM or SIGINT to stop", supervisor.size());
+  systemd.notify(fmt::format("READY=1\nSTATUS=serving with {} loop(s)", supervisor.size()));
+  // systemd's WatchdogSec: pinged from this thread, which also handles the signals.
+  boost::asio::steady_timer watchdog_ping(signal_context);
+  std::function<void()> ping = [&] {
+    systemd.notify("WATCHDOG=1");
+    watchdog_ping.expires_after(*systemd.watchdog_interval());
+    watchdog_ping.async_wait([&](boost::system::error_code ec) {
+      if (!ec) ping();
+    });
+  };
+  if (systemd.watchdog_interval()) ping();
   signal_context.run();
   if (stopper.joinable()) stopper.join();
   admin.reset();  // after the supervisor has shut down: /readyz said 503 all along

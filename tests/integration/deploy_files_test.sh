@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The deploy files check out with the tools that read them: promtool on the scrape config and
+# the alert rules (whose metric names loopvisord really exports), systemd-analyze on the unit,
+# and the Kubernetes manifests parse, probe the routes the daemon serves, and carry a config
+# that loopvisord itself accepts.
+set -euo pipefail
+daemon=$1
+src=$2
+work=$(mktemp -d)
+pid=""
+trap 'rm -rf "$work"; [[ -n $pid ]] && kill "$pid" 2>/dev/null || true' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+promtool check config "$src/deploy/prometheus/prometheus.yml" > /dev/null || fail "promtool check config"
+promtool check rules "$src/deploy/prometheus/loopvisor-alerts.yml" > /dev/null || fail "promtool check rules"
+
+# Every loopvisor metric an alert uses is one loopvisord exports.
+"$daemon" --loops 1 --admin-listen 127.0.0.1:0 > "$work/log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do grep -q "admin: listening" "$work/log" && break; sleep 0.05; done
+port=$(grep -o "admin: listening on 127.0.0.1:[0-9]*" "$work/log" | sed 's/.*://')
+[[ -n $port ]] || fail "loopvisord did not start: $(cat "$work/log")"
+curl -fsS "http://127.0.0.1:$port/metrics" > "$work/metrics"
+kill -TERM "$pid"
+wait "$pid" || fail "loopvisord exit"
+pid=""
+for name in $(grep -o 'loopvisor_[a-z_]*' "$src/deploy/prometheus/loopvisor-alerts.yml" | sort -u); do
+  grep -q "^$name" "$work/metrics" || fail "alert rule uses $name, which /metrics does not have"
+done
+
+# The unit, pointed at this build.
+sed -e "s|/usr/local/bin/loopvisord|$daemon|g" -e "s|/etc/loopvisor/loopvisor.toml|$src/config/loopvisor.toml|g" \
+  "$src/deploy/systemd/loopvisord.service" > "$work/loopvisord.service"
+systemd-analyze verify "$work/loopvisord.service" || fail "systemd-analyze verify"
+
+# Kubernetes: structure, probes and the ConfigMap's TOML.
+python3 - "$src/deploy/k8s/loopvisord.yaml" "$src/deploy/k8s/servicemonitor.yaml" "$work/k8s.toml" <<'PY'
+import sys, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1]))}
+assert set(docs) == {"ConfigMap", "Deployment", "Service"}, docs.keys()
+pod = docs["Deployment"]["spec"]["template"]["spec"]
+c = pod["containers"][0]
+assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
+assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+assert c["ports"][0]["containerPort"] == 9470
+assert pod["enableServiceLinks"] is False
+svc = docs["Service"]
+assert svc["metadata"]["annotations"]["prometheus.io/port"] == "9470"
+assert svc["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
+mon = yaml.safe_load(open(sys.argv[2]))
+assert mon["spec"]["endpoints"][0]["port"] == svc["spec"]["ports"][0]["name"]
+open(sys.argv[3], "w").write(docs["ConfigMap"]["data"]["loopvisor.toml"])
+PY
+"$daemon" --print-config --config "$work/k8s.toml" > "$work/k8s.printed" || fail "the ConfigMap's TOML: $(cat "$work/k8s.printed")"
+grep -q '^listen = "0.0.0.0:9470"' "$work/k8s.printed" || fail "the ConfigMap does not listen on 0.0.0.0:9470"
+echo "deploy files test passed"
