@@ -8,11 +8,11 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
 #include <functional>
 
 #include "admin/admin_server.hpp"
@@ -51,7 +51,8 @@ int run_daemon(const config::DaemonConfig& config) {
         readiness.start_draining();
         systemd.notify("STOPPING=1");
         spdlog::info(
-            "received signal {}: not ready any more; shutting down gracefully in {} ms (grace {} ms); send it "
+            "received signal {}: not ready any more; shutting down gracefully in {} ms (grace {} ms); send "
+            "it "
             "again to exit at once",
             signal, config.shutdown_readiness_delay.count(), config.shutdown_grace.count());
         // Shut down off this thread so a second signal can still be handled.

@@ -52,8 +52,8 @@ int run_healthcheck(const config::AdminConfig& admin, std::chrono::milliseconds 
     return 1;
   }
   if (response.result() != http::status::ok) {
-    std::cerr << "loopvisord healthcheck: http://" << where << "/healthz answered " << response.result_int() << ": "
-              << response.body() << "\n";
+    std::cerr << "loopvisord healthcheck: http://" << where << "/healthz answered " << response.result_int()
+              << ": " << response.body() << "\n";
     return 1;
   }
   return 0;

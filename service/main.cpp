@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   }
   switch (command.action) {
     case config::Action::check_config:
-      std::cout << "loopvisord: configuration is valid" << (loaded.file ? " (" + *loaded.file + ")" : "") << "\n";
+      std::cout << "loopvisord: configuration is valid" << (loaded.file ? " (" + *loaded.file + ")" : "")
+                << "\n";
       return EXIT_SUCCESS;
     case config::Action::print_config:
       std::cout << config::print_config(loaded);

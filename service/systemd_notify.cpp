@@ -52,8 +52,8 @@ bool SystemdNotify::notify(std::string_view state) const noexcept {
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, address_.data(), address_.size());
   const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size());
-  const auto sent = ::sendto(fd_, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
-                             length);
+  const auto sent = ::sendto(fd_, state.data(), state.size(), MSG_NOSIGNAL,
+                             reinterpret_cast<const sockaddr*>(&addr), length);
   return sent == static_cast<ssize_t>(state.size());
 }
 

@@ -64,7 +64,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     }
   }
   if (actions > 1) {
-    throw ConfigError("give at most one of --help, --version, --check-config, --print-config and healthcheck");
+    throw ConfigError(
+        "give at most one of --help, --version, --check-config, --print-config and healthcheck");
   }
   return out;
 }

@@ -24,7 +24,8 @@ constexpr std::string_view config_env = "LOOPVISOR_CONFIG";
 
 [[noreturn]] void bad_value(const Setting& s, std::string_view value, const std::string& source,
                             const std::string& reason) {
-  throw ConfigError(fmt::format("{} = {}: {}; expected {} (from {})", s.name(), value, reason, s.allowed, source));
+  throw ConfigError(
+      fmt::format("{} = {}: {}; expected {} (from {})", s.name(), value, reason, s.allowed, source));
 }
 
 /// Byte offset of the first invalid UTF-8 sequence, or npos. toml++ 3.3.0 has undefined
@@ -107,8 +108,8 @@ std::size_t stray_non_ascii_at(std::string_view text) {
           if (k < text.size() && text[k] == '[') ++k;
           while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
           const char first = k < text.size() ? text[k] : '\0';
-          const bool key_start = std::isalnum(static_cast<unsigned char>(first)) || first == '_' || first == '-' ||
-                                 first == '"' || first == '\'';
+          const bool key_start = std::isalnum(static_cast<unsigned char>(first)) || first == '_' ||
+                                 first == '-' || first == '"' || first == '\'';
           if (!key_start) return k;
           line_start = false;
           i = k;
@@ -199,12 +200,15 @@ void read_auth_token(LoadedConfig& loaded) {
   std::ifstream in(admin.auth_token_file);
   std::string token;
   if (!in || !std::getline(in, token)) {
-    throw ConfigError(fmt::format("admin.auth_token_file = {}: cannot be read (from {})", admin.auth_token_file, source));
+    throw ConfigError(
+        fmt::format("admin.auth_token_file = {}: cannot be read (from {})", admin.auth_token_file, source));
   }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+    token.pop_back();
   if (token.empty()) {
-    throw ConfigError(fmt::format("admin.auth_token_file = {}: its first line is empty; put the token there (from {})",
-                                  admin.auth_token_file, source));
+    throw ConfigError(
+        fmt::format("admin.auth_token_file = {}: its first line is empty; put the token there (from {})",
+                    admin.auth_token_file, source));
   }
   admin.auth_token = std::move(token);
 }
@@ -257,16 +261,18 @@ void apply_toml_text(LoadedConfig& loaded, std::string_view text, const std::str
     const std::string section(section_key.str());
     const auto* table = section_node.as_table();
     if (table == nullptr) {
-      throw ConfigError(fmt::format("{}: '{}' must be a [section]; settings live in sections such as "
-                                    "[runtime], [admin], [watchdog]",
-                                    where(source_name, section_node.source()), section));
+      throw ConfigError(
+          fmt::format("{}: '{}' must be a [section]; settings live in sections such as "
+                      "[runtime], [admin], [watchdog]",
+                      where(source_name, section_node.source()), section));
     }
     for (const auto& [key, node] : *table) {
       const Setting* s = find_setting(section, key.str());
       const std::string source = "file " + where(source_name, node.source());
       if (s == nullptr) {
-        throw ConfigError(fmt::format("{}.{}: unknown setting (from {}); loopvisord --help lists every setting",
-                                      section, key.str(), source));
+        throw ConfigError(
+            fmt::format("{}.{}: unknown setting (from {}); loopvisord --help lists every setting", section,
+                        key.str(), source));
       }
       try {
         s->set_toml(loaded.config, node);
@@ -287,7 +293,8 @@ LoadedConfig load_config(const std::optional<std::string>& file, const Environme
 
   std::optional<std::string> path = file;
   if (!path) {
-    if (auto it = env.find(std::string(config_env)); it != env.end() && !it->second.empty()) path = it->second;
+    if (auto it = env.find(std::string(config_env)); it != env.end() && !it->second.empty())
+      path = it->second;
   }
   if (path) {
     std::ifstream in(*path, std::ios::binary);

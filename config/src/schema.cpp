@@ -22,7 +22,8 @@ std::uint64_t parse_unsigned(std::string_view text) {
   std::uint64_t v = 0;
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end) throw std::invalid_argument("not a non-negative integer");
+  if (text.empty() || ec != std::errc() || ptr != end)
+    throw std::invalid_argument("not a non-negative integer");
   return v;
 }
 
@@ -70,9 +71,16 @@ template <class Access>
 Setting unsigned_setting(std::string section, std::string key, std::string flag, std::string help,
                          std::uint64_t min, std::uint64_t max, Access access) {
   using Field = std::remove_cvref_t<decltype(access(std::declval<DaemonConfig&>()))>;
-  const char* what = std::is_same_v<Field, std::chrono::milliseconds> ? "a whole number of milliseconds" : "an integer";
-  Setting s{std::move(section), std::move(key), std::move(flag), std::move(help),
-            fmt::format("{} from {} to {}", what, min, max), {}, {}, {}};
+  const char* what =
+      std::is_same_v<Field, std::chrono::milliseconds> ? "a whole number of milliseconds" : "an integer";
+  Setting s{std::move(section),
+            std::move(key),
+            std::move(flag),
+            std::move(help),
+            fmt::format("{} from {} to {}", what, min, max),
+            {},
+            {},
+            {}};
   auto check = [min, max](std::uint64_t v) {
     if (v < min || v > max) throw std::invalid_argument("out of range");
     return Field(v);
@@ -84,8 +92,10 @@ Setting unsigned_setting(std::string section, std::string key, std::string flag,
 }
 
 template <class Access>
-Setting bool_setting(std::string section, std::string key, std::string flag, std::string help, Access access) {
-  Setting s{std::move(section), std::move(key), std::move(flag), std::move(help), "true or false", {}, {}, {}};
+Setting bool_setting(std::string section, std::string key, std::string flag, std::string help,
+                     Access access) {
+  Setting s{
+      std::move(section), std::move(key), std::move(flag), std::move(help), "true or false", {}, {}, {}};
   s.set_text = [=](DaemonConfig& c, std::string_view t) { access(c) = parse_bool(t); };
   s.set_toml = [=](DaemonConfig& c, const toml::node& n) {
     const auto* v = n.as_boolean();
@@ -100,7 +110,8 @@ Setting bool_setting(std::string section, std::string key, std::string flag, std
 template <class Parse, class Print>
 Setting string_setting(std::string section, std::string key, std::string flag, std::string help,
                        std::string allowed, Parse parse, Print print) {
-  Setting s{std::move(section), std::move(key), std::move(flag), std::move(help), std::move(allowed), {}, {}, {}};
+  Setting s{
+      std::move(section), std::move(key), std::move(flag), std::move(help), std::move(allowed), {}, {}, {}};
   s.set_text = [=](DaemonConfig& c, std::string_view t) {
     if (!parse(c, t)) throw std::invalid_argument("not accepted");
   };
@@ -154,10 +165,14 @@ bool parse_cpu_list(std::string_view text, std::vector<int>& out) {
 }
 
 Setting cpu_list_setting() {
-  Setting s{"runtime", "cpu_affinity", "cpu-affinity",
+  Setting s{"runtime",
+            "cpu_affinity",
+            "cpu-affinity",
             "CPUs to pin loop threads to (loop i on entry i modulo the count); empty: no pinning",
             "a list of CPU numbers from 0 to 4095 (in env and flags: comma-separated, like 0,2,4)",
-            {}, {}, {}};
+            {},
+            {},
+            {}};
   s.set_text = [](DaemonConfig& c, std::string_view t) {
     if (!parse_cpu_list(t, c.runtime.cpu_affinity)) throw std::invalid_argument("not a CPU list");
   };
@@ -172,7 +187,9 @@ Setting cpu_list_setting() {
     }
     c.runtime.cpu_affinity = std::move(cpus);
   };
-  s.print = [](const DaemonConfig& c) { return fmt::format("[{}]", fmt::join(c.runtime.cpu_affinity, ", ")); };
+  s.print = [](const DaemonConfig& c) {
+    return fmt::format("[{}]", fmt::join(c.runtime.cpu_affinity, ", "));
+  };
   return s;
 }
 
@@ -181,11 +198,13 @@ std::vector<Setting> build_settings() {
   constexpr std::uint64_t day_ms = 24ull * 3600 * 1000;
   std::vector<Setting> out;
   // [runtime]
-  out.push_back(unsigned_setting("runtime", "loops", "loops", "event loops (0: one per hardware thread)", 0, 1024,
-                             [](auto& c) -> auto& { return c.runtime.loops; }));
-  out.push_back(unsigned_setting("runtime", "submit_queue_capacity", "submit-queue-capacity",
-                             "bound of each loop's cross-thread submission queue (full: submissions are rejected)",
-                             1, big, [](auto& c) -> auto& { return c.runtime.submit_queue_capacity; }));
+  out.push_back(unsigned_setting(
+      "runtime", "loops", "loops", "event loops (0: one per hardware thread)", 0, 1024,
+      [](auto& c) -> auto& { return c.runtime.loops; }));
+  out.push_back(unsigned_setting(
+      "runtime", "submit_queue_capacity", "submit-queue-capacity",
+      "bound of each loop's cross-thread submission queue (full: submissions are rejected)", 1, big,
+      [](auto& c) -> auto& { return c.runtime.submit_queue_capacity; }));
   out.push_back(string_setting(
       "runtime", "placement", "placement", "how submissions without a key pick a loop",
       "\"round_robin\" or \"least_loaded\"",
@@ -196,61 +215,69 @@ std::vector<Setting> build_settings() {
       },
       [](const DaemonConfig& c) { return std::string(to_string(c.runtime.placement)); }));
   out.push_back(cpu_list_setting());
-  out.push_back(unsigned_setting("runtime", "slow_callback_ms", "slow-callback-ms",
-                               "log and count callbacks or task steps that hold a loop longer (0: off)", 0, day_ms,
-                               [](auto& c) -> auto& {
-                                 return c.runtime.slow_callback_threshold;
-                               }));
-  out.push_back(unsigned_setting("runtime", "blocking_threads", "blocking-threads",
-                             "threads of the blocking pool (to_thread)", 1, 4096,
-                             [](auto& c) -> auto& { return c.runtime.blocking_threads; }));
-  out.push_back(unsigned_setting("runtime", "blocking_max_pending", "blocking-max-pending",
-                             "blocking-pool jobs that may wait for a thread before new ones are rejected", 1, big,
-                             [](auto& c) -> auto& { return c.runtime.blocking_max_pending; }));
+  out.push_back(unsigned_setting(
+      "runtime", "slow_callback_ms", "slow-callback-ms",
+      "log and count callbacks or task steps that hold a loop longer (0: off)", 0, day_ms,
+      [](auto& c) -> auto& { return c.runtime.slow_callback_threshold; }));
+  out.push_back(unsigned_setting(
+      "runtime", "blocking_threads", "blocking-threads", "threads of the blocking pool (to_thread)", 1, 4096,
+      [](auto& c) -> auto& { return c.runtime.blocking_threads; }));
+  out.push_back(unsigned_setting(
+      "runtime", "blocking_max_pending", "blocking-max-pending",
+      "blocking-pool jobs that may wait for a thread before new ones are rejected", 1, big,
+      [](auto& c) -> auto& { return c.runtime.blocking_max_pending; }));
   // [watchdog]
-  out.push_back(unsigned_setting("watchdog", "interval_ms", "watchdog-interval-ms",
-                               "how often the watchdog probes each loop (0: watchdog off)", 0, day_ms,
-                               [](auto& c) -> auto& { return c.runtime.watchdog.interval; }));
-  out.push_back(unsigned_setting("watchdog", "stall_threshold_ms", "stall-threshold-ms",
-                               "a loop whose probe waits longer is stalled (and /readyz fails)", 1, day_ms,
-                               [](auto& c) -> auto& {
-                                 return c.runtime.watchdog.stall_threshold;
-                               }));
+  out.push_back(unsigned_setting(
+      "watchdog", "interval_ms", "watchdog-interval-ms",
+      "how often the watchdog probes each loop (0: watchdog off)", 0, day_ms,
+      [](auto& c) -> auto& { return c.runtime.watchdog.interval; }));
+  out.push_back(unsigned_setting(
+      "watchdog", "stall_threshold_ms", "stall-threshold-ms",
+      "a loop whose probe waits longer is stalled (and /readyz fails)", 1, day_ms,
+      [](auto& c) -> auto& { return c.runtime.watchdog.stall_threshold; }));
   // [shutdown]
-  out.push_back(unsigned_setting("shutdown", "grace_ms", "shutdown-grace-ms",
-                               "on SIGTERM, how long running work may finish before it is cancelled", 0, day_ms,
-                               [](auto& c) -> auto& { return c.shutdown_grace; }));
-  out.push_back(unsigned_setting("shutdown", "readiness_delay_ms", "shutdown-readiness-delay-ms",
-                               "on SIGTERM, how long /readyz fails before draining starts", 0, day_ms,
-                               [](auto& c) -> auto& { return c.shutdown_readiness_delay; }));
+  out.push_back(unsigned_setting(
+      "shutdown", "grace_ms", "shutdown-grace-ms",
+      "on SIGTERM, how long running work may finish before it is cancelled", 0, day_ms,
+      [](auto& c) -> auto& { return c.shutdown_grace; }));
+  out.push_back(unsigned_setting(
+      "shutdown", "readiness_delay_ms", "shutdown-readiness-delay-ms",
+      "on SIGTERM, how long /readyz fails before draining starts", 0, day_ms,
+      [](auto& c) -> auto& { return c.shutdown_readiness_delay; }));
   // [admin]
-  out.push_back(bool_setting("admin", "enabled", "admin-enabled", "run the admin HTTP server",
-                             [](auto& c) -> auto& { return c.admin.enabled; }));
+  out.push_back(bool_setting(
+      "admin", "enabled", "admin-enabled", "run the admin HTTP server",
+      [](auto& c) -> auto& { return c.admin.enabled; }));
   out.push_back(string_setting(
       "admin", "listen", "admin-listen", "admin HTTP server address (port 0: any free port)",
       "HOST:PORT with a port from 0 to 65535 (IPv6 in brackets: [::1]:9470)",
       [](DaemonConfig& c, std::string_view t) { return parse_endpoint(t, c.admin.listen); },
       [](const DaemonConfig& c) { return c.admin.listen.to_string(); }));
-  out.push_back(unsigned_setting("admin", "max_header_bytes", "admin-max-header-bytes",
-                             "largest request header accepted (413 beyond)", 512, 1024 * 1024,
-                             [](auto& c) -> auto& { return c.admin.max_header_bytes; }));
-  out.push_back(unsigned_setting("admin", "max_body_bytes", "admin-max-body-bytes",
-                             "largest request body accepted (413 beyond)", 0, 64 * 1024 * 1024,
-                             [](auto& c) -> auto& { return c.admin.max_body_bytes; }));
-  out.push_back(unsigned_setting("admin", "header_timeout_ms", "admin-header-timeout-ms",
-                               "time a client has to send a request header (408 after)", 1, day_ms,
-                               [](auto& c) -> auto& { return c.admin.header_timeout; }));
-  out.push_back(unsigned_setting("admin", "body_timeout_ms", "admin-body-timeout-ms",
-                               "time a client has to send a request body (408 after)", 1, day_ms,
-                               [](auto& c) -> auto& { return c.admin.body_timeout; }));
-  out.push_back(unsigned_setting("admin", "idle_timeout_ms", "admin-idle-timeout-ms",
-                               "an idle keep-alive connection is closed after this", 1, day_ms,
-                               [](auto& c) -> auto& { return c.admin.idle_timeout; }));
-  out.push_back(unsigned_setting("admin", "max_connections", "admin-max-connections",
-                             "concurrent admin connections (more are closed at once)", 1, 65536,
-                             [](auto& c) -> auto& { return c.admin.max_connections; }));
-  out.push_back(unsigned_setting("admin", "max_page", "admin-max-page", "largest page of /debug/tasks", 1, 1000000,
-                             [](auto& c) -> auto& { return c.admin.max_page; }));
+  out.push_back(unsigned_setting(
+      "admin", "max_header_bytes", "admin-max-header-bytes", "largest request header accepted (413 beyond)",
+      512, 1024 * 1024, [](auto& c) -> auto& { return c.admin.max_header_bytes; }));
+  out.push_back(unsigned_setting(
+      "admin", "max_body_bytes", "admin-max-body-bytes", "largest request body accepted (413 beyond)", 0,
+      64 * 1024 * 1024, [](auto& c) -> auto& { return c.admin.max_body_bytes; }));
+  out.push_back(unsigned_setting(
+      "admin", "header_timeout_ms", "admin-header-timeout-ms",
+      "time a client has to send a request header (408 after)", 1, day_ms,
+      [](auto& c) -> auto& { return c.admin.header_timeout; }));
+  out.push_back(unsigned_setting(
+      "admin", "body_timeout_ms", "admin-body-timeout-ms",
+      "time a client has to send a request body (408 after)", 1, day_ms,
+      [](auto& c) -> auto& { return c.admin.body_timeout; }));
+  out.push_back(unsigned_setting(
+      "admin", "idle_timeout_ms", "admin-idle-timeout-ms",
+      "an idle keep-alive connection is closed after this", 1, day_ms,
+      [](auto& c) -> auto& { return c.admin.idle_timeout; }));
+  out.push_back(unsigned_setting(
+      "admin", "max_connections", "admin-max-connections",
+      "concurrent admin connections (more are closed at once)", 1, 65536,
+      [](auto& c) -> auto& { return c.admin.max_connections; }));
+  out.push_back(unsigned_setting(
+      "admin", "max_page", "admin-max-page", "largest page of /debug/tasks", 1, 1000000,
+      [](auto& c) -> auto& { return c.admin.max_page; }));
   out.push_back(string_setting(
       "admin", "auth_token_file", "admin-auth-token-file",
       "file holding the bearer token /debug/* requires (empty: no token); /metrics and health stay open",
@@ -261,10 +288,12 @@ std::vector<Setting> build_settings() {
       },
       [](const DaemonConfig& c) { return c.admin.auth_token_file; }));
   // [metrics]
-  out.push_back(bool_setting("metrics", "enabled", "metrics-enabled", "serve /metrics (off: 404, no collection)",
-                             [](auto& c) -> auto& { return c.metrics.enabled; }));
-  out.push_back(bool_setting("metrics", "process", "metrics-process", "include the process_* metrics",
-                             [](auto& c) -> auto& { return c.metrics.process; }));
+  out.push_back(bool_setting(
+      "metrics", "enabled", "metrics-enabled", "serve /metrics (off: 404, no collection)",
+      [](auto& c) -> auto& { return c.metrics.enabled; }));
+  out.push_back(bool_setting(
+      "metrics", "process", "metrics-process", "include the process_* metrics",
+      [](auto& c) -> auto& { return c.metrics.process; }));
   // [log]
   out.push_back(string_setting(
       "log", "level", "log-level", "log level", "one of trace, debug, info, warn, error, critical, off",

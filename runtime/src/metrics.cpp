@@ -149,8 +149,9 @@ std::vector<MetricFamily> RuntimeCollector::Collect() const {
 
   auto build =
       family("loopvisor_build_info", "Always 1; the labels say which build is running.", MetricType::Gauge);
-  build.metric.push_back(sample({{"boost", boost_version()}, {"compiler", compiler()}, {"version", LOOPVISOR_VERSION}},
-                                MetricType::Gauge, 1.0));
+  build.metric.push_back(
+      sample({{"boost", boost_version()}, {"compiler", compiler()}, {"version", LOOPVISOR_VERSION}},
+             MetricType::Gauge, 1.0));
   out.push_back(std::move(build));
   return out;
 }

@@ -61,7 +61,8 @@ struct MetricsBinding::Impl {
   bool stopping = false;  // guarded by stop_mu
   std::thread thread;
 
-  Impl(prometheus::Registry& r, std::shared_ptr<const prometheus::Collectable> s) : registry(r), source(std::move(s)) {}
+  Impl(prometheus::Registry& r, std::shared_ptr<const prometheus::Collectable> s)
+      : registry(r), source(std::move(s)) {}
 
   template <class T, class Builder>
   prometheus::Family<T>& family(std::map<std::string, prometheus::Family<T>*>& known, Builder builder,
@@ -101,7 +102,9 @@ struct MetricsBinding::Impl {
           prometheus::Histogram::BucketBoundaries bounds;
           for (std::size_t i = 0; i + 1 < buckets.size(); ++i) bounds.push_back(buckets[i].upper_bound);
           auto& fam = family(families.histograms, prometheus::BuildHistogram(), f);
-          it = series.emplace(key, HistogramSeries{&fam.Add(labels, bounds), std::vector<std::uint64_t>(buckets.size()), 0.0})
+          it = series
+                   .emplace(key, HistogramSeries{&fam.Add(labels, bounds),
+                                                 std::vector<std::uint64_t>(buckets.size()), 0.0})
                    .first;
         }
         auto& s = std::get<HistogramSeries>(it->second);
@@ -139,7 +142,8 @@ struct MetricsBinding::Impl {
   }
 };
 
-MetricsBinding::MetricsBinding(prometheus::Registry& registry, std::shared_ptr<const prometheus::Collectable> source,
+MetricsBinding::MetricsBinding(prometheus::Registry& registry,
+                               std::shared_ptr<const prometheus::Collectable> source,
                                std::chrono::milliseconds interval)
     : impl_(std::make_unique<Impl>(registry, std::move(source))) {
   update();  // the families exist from the start

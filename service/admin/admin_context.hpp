@@ -42,7 +42,7 @@ struct AdminContext {
 
 /// The collectors loopvisord serves: the runtime's, and process_* unless switched off. Empty
 /// when metrics are off.
-std::vector<std::shared_ptr<prometheus::Collectable>> default_collectors(const Supervisor& supervisor,
-                                                                          const config::MetricsConfig& metrics);
+std::vector<std::shared_ptr<prometheus::Collectable>> default_collectors(
+    const Supervisor& supervisor, const config::MetricsConfig& metrics);
 
 }  // namespace loopvisor::service

@@ -7,8 +7,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -45,8 +45,9 @@ struct AdminServer::Impl {
       tcp::resolver resolver(io);
       const auto results = resolver.resolve(where.host, std::to_string(where.port), ec);
       if (ec || results.empty()) {
-        throw std::runtime_error(fmt::format("admin.listen = {}: cannot resolve host '{}': {}", where.to_string(),
-                                             where.host, ec ? ec.message() : "no address"));
+        throw std::runtime_error(fmt::format("admin.listen = {}: cannot resolve host '{}': {}",
+                                             where.to_string(), where.host,
+                                             ec ? ec.message() : "no address"));
       }
       endpoint = results.begin()->endpoint();
     }
@@ -72,13 +73,13 @@ struct AdminServer::Impl {
         continue;
       }
       if (connections >= context.admin.max_connections) {
-        spdlog::warn("admin: {} connections open ([admin] max_connections); closing a new one",
-                     connections);
+        spdlog::warn("admin: {} connections open ([admin] max_connections); closing a new one", connections);
         socket.close(ec);
         continue;
       }
       ++connections;
-      asio::co_spawn(io, serve_connection(std::move(socket), context), [this](std::exception_ptr) { --connections; });
+      asio::co_spawn(io, serve_connection(std::move(socket), context),
+                     [this](std::exception_ptr) { --connections; });
     }
   }
 };

@@ -87,7 +87,8 @@ std::optional<Response> read_failure(error_code ec, bool timed_out, std::string_
       ec == asio::error::operation_aborted) {
     return std::nullopt;
   }
-  return json_error(http::status::bad_request, "bad_request", fmt::format("malformed HTTP request: {}", ec.message()));
+  return json_error(http::status::bad_request, "bad_request",
+                    fmt::format("malformed HTTP request: {}", ec.message()));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace loopvisor::service {
 /// idle_timeout, or sends a request the server must refuse: 413 for a header or body over its
 /// limit, 408 when a header or body does not arrive in time, 400 when it does not parse — each
 /// with a JSON body, then the connection is closed. Never throws.
-boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket, const AdminContext& context);
+boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
+                                              const AdminContext& context);
 
 }  // namespace loopvisor::service

@@ -19,9 +19,9 @@ Response json_response(http::status status, const boost::json::value& body) {
 }
 
 Response json_error(http::status status, std::string_view code, std::string_view message) {
-  return json_response(status, boost::json::object{{"error", code},
-                                                   {"status", static_cast<unsigned>(status)},
-                                                   {"message", message}});
+  return json_response(
+      status,
+      boost::json::object{{"error", code}, {"status", static_cast<unsigned>(status)}, {"message", message}});
 }
 
 }  // namespace loopvisor::service

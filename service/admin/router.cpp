@@ -12,11 +12,14 @@ namespace loopvisor::service {
 std::span<const Route> admin_routes() {
   static const Route routes[] = {
       {http::verb::get, "/metrics", &metrics_route, "Prometheus metrics (text format 0.0.4)", true},
-      {http::verb::get, "/healthz", &live_route, "200 while the process and the admin thread are alive", true},
+      {http::verb::get, "/healthz", &live_route, "200 while the process and the admin thread are alive",
+       true},
       {http::verb::get, "/livez", &live_route, "the same as /healthz", true},
-      {http::verb::get, "/readyz", &ready_route, "200 when every loop runs, none is stalled and not draining", true},
+      {http::verb::get, "/readyz", &ready_route, "200 when every loop runs, none is stalled and not draining",
+       true},
       {http::verb::get, "/debug/loops", &debug_loops_route, "each loop's queue, lag, busy ratio and tasks"},
       {http::verb::get, "/debug/tasks", &debug_tasks_route, "live tasks, paginated (?limit=&offset=&loop=)"},
+      {http::verb::get, "/help", &help_route, "this list", true},
   };
   return routes;
 }
@@ -83,8 +86,8 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
   }
   std::string known;
   for (const auto& route : admin_routes()) {
-    known += fmt::format("{}{} {}", known.empty() ? "" : ", ", std::string_view(http::to_string(route.method)),
-                         route.path);
+    known += fmt::format("{}{} {}", known.empty() ? "" : ", ",
+                         std::string_view(http::to_string(route.method)), route.path);
   }
   co_return json_error(http::status::not_found, "not_found",
                        fmt::format("no route for {}; routes: {}", path, known));

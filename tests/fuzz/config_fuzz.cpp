@@ -11,7 +11,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   loopvisor::config::LoadedConfig loaded;
   try {
-    loopvisor::config::apply_toml_text(loaded, std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.toml");
+    loopvisor::config::apply_toml_text(loaded, std::string_view(reinterpret_cast<const char*>(data), size),
+                                       "fuzz.toml");
   } catch (const loopvisor::config::ConfigError&) {
   }
   return 0;

@@ -19,8 +19,8 @@ expect_error() {  # expect_error PATTERN COMMAND...: exit code 2 and PATTERN on 
   grep -qF -- "$pattern" "$work/err" || fail "stderr of '$*' lacks '$pattern': $(cat "$work/err")"
 }
 
-"$daemon" --check-config --config "$src/config/loopvisor.toml" | grep -q "configuration is valid" || fail "shipped file"
-"$daemon" --help | grep -q -- "--admin-listen VALUE" || fail "--help lacks --admin-listen"
+grep -q "configuration is valid" <<< "$("$daemon" --check-config --config "$src/config/loopvisor.toml")" || fail "shipped file"
+grep -q -- "--admin-listen VALUE" <<< "$("$daemon" --help)" || fail "--help lacks --admin-listen"
 
 LOOPVISOR_CONFIG="$src/config/loopvisor.toml" LOOPVISOR_RUNTIME_LOOPS=3 \
   "$daemon" --print-config --admin-listen 127.0.0.1:9999 > "$work/printed"

@@ -33,7 +33,7 @@ wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
 daemon_pid=$!
 listening() { grep -q "admin: listening on 127.0.0.1:" "$work/daemon.log"; }
 wait_until 30 "loopvisord to listen" listening
-port=$(grep -o "admin: listening on 127.0.0.1:[0-9]*" "$work/daemon.log" | head -1 | sed 's/.*://')
+port=$(grep -m1 -o "admin: listening on 127.0.0.1:[0-9]*" "$work/daemon.log" | sed 's/.*://')
 admin="http://127.0.0.1:$port"
 echo "loopvisord admin at $admin"
 
@@ -46,7 +46,7 @@ fi
 [[ ! -s $work/promtool.out ]] || { cat "$work/promtool.out"; fail "promtool printed findings"; }
 grep -q '^loopvisor_loop_callbacks_total{loop="1"}' "$work/metrics.txt" || fail "no per-loop metric in /metrics"
 "$daemon" healthcheck --admin-listen "127.0.0.1:$port" || fail "loopvisord healthcheck"
-curl -fsS "$admin/readyz" | grep -q '"ready":true' || fail "/readyz not ready"
+grep -q '"ready":true' <<< "$(curl -fsS "$admin/readyz")" || fail "/readyz not ready"
 
 # A free loopback port for Prometheus' own web server.
 prom_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -64,16 +64,16 @@ prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data"
 prom_pid=$!
 api="http://127.0.0.1:$prom_port/api/v1"
 
-target_up() { curl -fsS "$api/targets" 2>/dev/null | grep -q '"health":"up"'; }
+target_up() { grep -q '"health":"up"' <<< "$(curl -fsS "$api/targets" 2>/dev/null)"; }
 wait_until 90 "Prometheus to report the loopvisord target up" target_up
 query() { curl -fsS --get "$api/query" --data-urlencode "query=$1"; }
-up_is_one() { query 'up{job="loopvisord"}' 2>/dev/null | grep -q '"value":\[[0-9.]*,"1"\]'; }
+up_is_one() { grep -q '"value":\[[0-9.]*,"1"\]' <<< "$(query 'up{job="loopvisord"}' 2>/dev/null)"; }
 wait_until 30 "up{job=\"loopvisord\"} == 1" up_is_one
 has_loop_metric() {
-  query 'loopvisor_loop_callbacks_total{job="loopvisord",loop="1"}' 2>/dev/null | grep -q '"loop":"1"'
+  grep -q '"loop":"1"' <<< "$(query 'loopvisor_loop_callbacks_total{job="loopvisord",loop="1"}' 2>/dev/null)"
 }
 wait_until 30 "loopvisor_loop_callbacks_total in Prometheus" has_loop_metric
-has_build_info() { query 'loopvisor_build_info == 1' 2>/dev/null | grep -q '"version":'; }
+has_build_info() { grep -q '"version":' <<< "$(query 'loopvisor_build_info == 1' 2>/dev/null)"; }
 wait_until 30 "loopvisor_build_info in Prometheus" has_build_info
 echo "prometheus: target up, up == 1, loopvisor metrics queryable"
 
@@ -85,8 +85,8 @@ draining() {
   [[ $code == 503 ]] && grep -q '"reason":"draining"' "$work/readyz"
 }
 wait_until 10 "/readyz to answer 503 draining after SIGTERM" draining
-curl -fsS "$admin/healthz" | grep -q '"status":"alive"' || fail "/healthz while draining"
-curl -fsS "$admin/metrics" | grep -q '^loopvisor_loop_stalled' || fail "/metrics while draining"
+grep -q '"status":"alive"' <<< "$(curl -fsS "$admin/healthz")" || fail "/healthz while draining"
+grep -q '^loopvisor_loop_stalled' <<< "$(curl -fsS "$admin/metrics")" || fail "/metrics while draining"
 echo "draining: /readyz 503, /healthz 200"
 deadline=$((SECONDS + 30))
 while kill -0 "$daemon_pid" 2>/dev/null; do

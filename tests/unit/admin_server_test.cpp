@@ -14,6 +14,7 @@
 #include <boost/json/parse.hpp>
 #include <optional>
 
+#include "admin/router.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "test_support.hpp"
 
@@ -42,10 +43,14 @@ class Client {
     run([&](auto done) { http::async_write(stream_, req, [done](auto ec, std::size_t) { done(ec); }); });
     return read(method == http::verb::head);
   }
-  http::response<http::string_body> get(std::string target) { return request(http::verb::get, std::move(target)); }
+  http::response<http::string_body> get(std::string target) {
+    return request(http::verb::get, std::move(target));
+  }
 
   void send_raw(const std::string& bytes) {
-    run([&](auto done) { asio::async_write(stream_, asio::buffer(bytes), [done](auto ec, std::size_t) { done(ec); }); });
+    run([&](auto done) {
+      asio::async_write(stream_, asio::buffer(bytes), [done](auto ec, std::size_t) { done(ec); });
+    });
   }
 
   /// `head`: the answer to a HEAD request (a Content-Length but no body).
@@ -53,7 +58,9 @@ class Client {
     http::response_parser<http::string_body> parser;
     parser.skip(head);
     parser.body_limit(64 * 1024 * 1024);
-    run([&](auto done) { http::async_read(stream_, buffer_, parser, [done](auto ec, std::size_t) { done(ec); }); });
+    run([&](auto done) {
+      http::async_read(stream_, buffer_, parser, [done](auto ec, std::size_t) { done(ec); });
+    });
     return parser.release();
   }
 
@@ -61,8 +68,11 @@ class Client {
   bool closed_by_server() {
     char byte = 0;
     boost::system::error_code result;
-    run_until([&](auto done) { stream_.async_read_some(asio::buffer(&byte, 1), [done](auto ec, std::size_t) { done(ec); }); },
-              result);
+    run_until(
+        [&](auto done) {
+          stream_.async_read_some(asio::buffer(&byte, 1), [done](auto ec, std::size_t) { done(ec); });
+        },
+        result);
     return result == asio::error::eof || result == asio::error::connection_reset;
   }
 
@@ -126,7 +136,9 @@ struct AdminFixture {
   std::optional<service::AdminServer> server;
 };
 
-json::object body_of(const http::response<http::string_body>& res) { return json::parse(res.body()).as_object(); }
+json::object body_of(const http::response<http::string_body>& res) {
+  return json::parse(res.body()).as_object();
+}
 
 TEST(AdminServer, HealthAndLivenessAnswerWithJson) {
   AdminFixture f;
@@ -175,6 +187,18 @@ TEST(AdminServer, UnknownPathWrongMethodAndBadQueryGetJsonErrors) {
   EXPECT_EQ(res.result(), http::status::bad_request);
 }
 
+TEST(AdminServer, HelpListsEveryRouteFromTheTable) {
+  AdminFixture f;
+  const auto body = body_of(f.client().get("/help"));
+  const auto& routes = body.at("routes").as_array();
+  ASSERT_EQ(routes.size(), service::admin_routes().size());
+  std::vector<std::string> paths;
+  for (const auto& r : routes) paths.emplace_back(r.at("path").as_string());
+  for (const char* want :
+       {"/metrics", "/healthz", "/livez", "/readyz", "/debug/loops", "/debug/tasks", "/help"})
+    EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end()) << want;
+}
+
 TEST(AdminServer, HeadAnswersLikeGetWithoutABody) {
   AdminFixture f;
   auto c = f.client();
@@ -187,7 +211,8 @@ TEST(AdminServer, HeadAnswersLikeGetWithoutABody) {
 TEST(AdminServer, KeepAliveServesManyRequestsOnOneConnection) {
   AdminFixture f;
   auto c = f.client();
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(c.get(i % 2 ? "/healthz" : "/debug/loops").result(), http::status::ok);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(c.get(i % 2 ? "/healthz" : "/debug/loops").result(), http::status::ok);
   const auto last = c.request(http::verb::get, "/healthz", {}, false);
   EXPECT_EQ(last.result(), http::status::ok);
   EXPECT_TRUE(c.closed_by_server());
@@ -353,15 +378,18 @@ TEST(AdminServer, DebugRoutesNeedTheBearerTokenWhenOneIsConfiguredMetricsAndHeal
   EXPECT_EQ(res.result(), http::status::unauthorized);
   EXPECT_EQ(res[http::field::www_authenticate], "Bearer realm=\"loopvisord\"");
   EXPECT_EQ(body_of(res).at("error"), "unauthorized");
-  for (const char* wrong : {"Bearer s3cret-tokem", "Bearer s3cret-token2", "Bearer ", "Basic s3cret-token", "s3cret-token"}) {
+  for (const char* wrong :
+       {"Bearer s3cret-tokem", "Bearer s3cret-token2", "Bearer ", "Basic s3cret-token", "s3cret-token"}) {
     Client other = f.client();
-    other.send_raw(std::string("GET /debug/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: ") + wrong + "\r\n\r\n");
+    other.send_raw(std::string("GET /debug/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: ") + wrong +
+                   "\r\n\r\n");
     EXPECT_EQ(other.read().result(), http::status::unauthorized) << wrong;
   }
   Client right = f.client();
   right.send_raw("GET /debug/loops HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n\r\n");
   EXPECT_EQ(right.read().result(), http::status::ok);
-  for (const char* open : {"/metrics", "/healthz", "/livez", "/readyz"}) EXPECT_EQ(c.get(open).result(), http::status::ok) << open;
+  for (const char* open : {"/metrics", "/healthz", "/livez", "/readyz"})
+    EXPECT_EQ(c.get(open).result(), http::status::ok) << open;
 }
 
 TEST(AdminServer, BindFailureNamesTheAddress) {

@@ -1,15 +1,16 @@
 // Config: defaults, the shipped file, precedence, sources in errors, the UTF-8 guard, flags.
+#include "loopvisor/config/loader.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "daemon.hpp"
 #include "loopvisor/config/command_line.hpp"
 #include "loopvisor/config/config_error.hpp"
-#include "loopvisor/config/loader.hpp"
 #include "loopvisor/config/schema.hpp"
-#include "daemon.hpp"
 
 namespace loopvisor::config {
 namespace {
@@ -38,7 +39,8 @@ TEST(Config, ShippedFileSetsExactlyTheBuiltInDefaults) {
   const auto defaults = load_config(std::nullopt, {}, {});
   for (const auto& s : settings()) {
     EXPECT_EQ(s.print(from_file.config), s.print(defaults.config)) << s.name();
-    EXPECT_TRUE(from_file.origin.at(s.name()).starts_with("file ")) << s.name() << " is missing from the file";
+    EXPECT_TRUE(from_file.origin.at(s.name()).starts_with("file "))
+        << s.name() << " is missing from the file";
     EXPECT_EQ(defaults.origin.at(s.name()), "default");
   }
   EXPECT_EQ(defaults.config.admin.listen, (Endpoint{"127.0.0.1", 9470}));
@@ -55,12 +57,14 @@ TEST(Config, RuntimeDefaultsAreTheSupervisorsDefaults) {
   EXPECT_EQ(daemon.blocking_max_pending, library.blocking_max_pending);
   EXPECT_EQ(daemon.watchdog.interval, library.watchdog.interval);
   EXPECT_EQ(daemon.watchdog.stall_threshold, library.watchdog.stall_threshold);
-  const auto loops = service::supervisor_options(load_config(std::nullopt, {}, {{"loops", "3"}}).config.runtime);
+  const auto loops =
+      service::supervisor_options(load_config(std::nullopt, {}, {{"loops", "3"}}).config.runtime);
   EXPECT_EQ(loops.loops, 3u);
 }
 
 TEST(Config, FlagBeatsEnvBeatsFileBeatsDefault) {
-  const auto file = write_file("precedence.toml", "[runtime]\nloops = 3\n[admin]\nlisten = \"127.0.0.1:1000\"\n");
+  const auto file =
+      write_file("precedence.toml", "[runtime]\nloops = 3\n[admin]\nlisten = \"127.0.0.1:1000\"\n");
   const Environment env{{"LOOPVISOR_RUNTIME_LOOPS", "5"}};
   const auto all = load_config(file, env, {{"loops", "7"}});
   EXPECT_EQ(all.config.runtime.loops, 7u);
@@ -76,10 +80,11 @@ TEST(Config, FlagBeatsEnvBeatsFileBeatsDefault) {
 
 TEST(Config, EveryKindOfValueParsesFromEveryKindOfSource) {
   const auto file = write_file(
-      "kinds.toml", "[runtime]\ncpu_affinity = [0, 2]\nplacement = \"least_loaded\"\n[metrics]\nprocess = false\n");
-  const auto loaded = load_config(file,
-                                  {{"LOOPVISOR_ADMIN_LISTEN", "[::1]:0"}, {"LOOPVISOR_WATCHDOG_INTERVAL_MS", "20"}},
-                                  {{"cpu-affinity", "1,3,5"}, {"log-level", "debug"}, {"admin-enabled", "false"}});
+      "kinds.toml",
+      "[runtime]\ncpu_affinity = [0, 2]\nplacement = \"least_loaded\"\n[metrics]\nprocess = false\n");
+  const auto loaded =
+      load_config(file, {{"LOOPVISOR_ADMIN_LISTEN", "[::1]:0"}, {"LOOPVISOR_WATCHDOG_INTERVAL_MS", "20"}},
+                  {{"cpu-affinity", "1,3,5"}, {"log-level", "debug"}, {"admin-enabled", "false"}});
   EXPECT_EQ(loaded.config.runtime.cpu_affinity, (std::vector<int>{1, 3, 5}));
   EXPECT_EQ(loaded.config.runtime.placement, Placement::least_loaded);
   EXPECT_FALSE(loaded.config.metrics.process);
@@ -96,26 +101,37 @@ TEST(Config, BadValuesNameTheSettingTheSourceAndWhatIsAllowed) {
             "admin.listen = 9470: not a string; expected HOST:PORT with a port from 0 to 65535 (IPv6 in "
             "brackets: [::1]:9470) (from file " +
                 file + ":2:10)");
-  EXPECT_EQ(error_of([] { load_config(std::nullopt, {{"LOOPVISOR_RUNTIME_LOOPS", "-1"}}, {}); }),
+  EXPECT_EQ(error_of([] {
+              load_config(std::nullopt, {{"LOOPVISOR_RUNTIME_LOOPS", "-1"}}, {});
+            }),
             "runtime.loops = -1: not a non-negative integer; expected an integer from 0 to 1024 (from env "
             "LOOPVISOR_RUNTIME_LOOPS)");
-  EXPECT_NE(error_of([] { load_config(std::nullopt, {}, {{"admin-listen", "localhost:99999"}}); })
-                .find("(from flag --admin-listen)"),
+  EXPECT_NE(error_of([] {
+              load_config(std::nullopt, {}, {{"admin-listen", "localhost:99999"}});
+            }).find("(from flag --admin-listen)"),
             std::string::npos);
-  EXPECT_NE(error_of([] { load_config(std::nullopt, {}, {{"log-level", "loud"}}); }).find("log.level = loud"),
+  EXPECT_NE(error_of([] {
+              load_config(std::nullopt, {}, {{"log-level", "loud"}});
+            }).find("log.level = loud"),
             std::string::npos);
-  EXPECT_NE(error_of([] { load_config(std::nullopt, {}, {{"cpu-affinity", "1,,2"}}); }).find("runtime.cpu_affinity"),
+  EXPECT_NE(error_of([] {
+              load_config(std::nullopt, {}, {{"cpu-affinity", "1,,2"}});
+            }).find("runtime.cpu_affinity"),
             std::string::npos);
 }
 
 TEST(Config, UnknownKeysSectionsAndVariablesAreErrorsButKubernetesServiceLinksAreNot) {
   const auto typo = write_file("typo.toml", "[admin]\nlisen = \"x\"\n");
-  EXPECT_NE(error_of([&] { load_config(typo, {}, {}); }).find("admin.lisen: unknown setting (from file " + typo + ":2:9)"),
+  EXPECT_NE(error_of([&] {
+              load_config(typo, {}, {});
+            }).find("admin.lisen: unknown setting (from file " + typo + ":2:9)"),
             std::string::npos);
   const auto top = write_file("top.toml", "loops = 3\n");
-  EXPECT_NE(error_of([&] { load_config(top, {}, {}); }).find("'loops' must be a [section]"), std::string::npos);
-  EXPECT_NE(error_of([] { load_config(std::nullopt, {{"LOOPVISOR_ADMN_LISTEN", "x"}}, {}); })
-                .find("environment variable LOOPVISOR_ADMN_LISTEN: no setting has that name"),
+  EXPECT_NE(error_of([&] { load_config(top, {}, {}); }).find("'loops' must be a [section]"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              load_config(std::nullopt, {{"LOOPVISOR_ADMN_LISTEN", "x"}}, {});
+            }).find("environment variable LOOPVISOR_ADMN_LISTEN: no setting has that name"),
             std::string::npos);
   // A Kubernetes Service named "loopvisor" injects these into every pod of the namespace.
   EXPECT_NO_THROW(load_config(std::nullopt,
@@ -123,8 +139,9 @@ TEST(Config, UnknownKeysSectionsAndVariablesAreErrorsButKubernetesServiceLinksAr
                                {"LOOPVISOR_SERVICE_HOST", "10.0.0.1"},
                                {"LOOPVISOR_PORT_9470_TCP_ADDR", "10.0.0.1"}},
                               {}));
-  EXPECT_NE(error_of([] { load_config(std::string("/nonexistent/loopvisor.toml"), {}, {}); })
-                .find("/nonexistent/loopvisor.toml: cannot be opened"),
+  EXPECT_NE(error_of([] {
+              load_config(std::string("/nonexistent/loopvisor.toml"), {}, {});
+            }).find("/nonexistent/loopvisor.toml: cannot be opened"),
             std::string::npos);
 }
 
@@ -133,11 +150,16 @@ TEST(Config, AuthTokenIsReadFromItsFileAndNeverPrinted) {
   const auto loaded = load_config(std::nullopt, {{"LOOPVISOR_ADMIN_AUTH_TOKEN_FILE", token}}, {});
   EXPECT_EQ(loaded.config.admin.auth_token, "tok-123");
   EXPECT_EQ(print_config(loaded).find("tok-123"), std::string::npos);
-  EXPECT_NE(error_of([] { load_config(std::nullopt, {}, {{"admin-auth-token-file", "/nonexistent/token"}}); })
-                .find("admin.auth_token_file = /nonexistent/token: cannot be read (from flag --admin-auth-token-file)"),
+  EXPECT_NE(error_of([] {
+              load_config(std::nullopt, {}, {{"admin-auth-token-file", "/nonexistent/token"}});
+            })
+                .find("admin.auth_token_file = /nonexistent/token: cannot be read (from flag "
+                      "--admin-auth-token-file)"),
             std::string::npos);
   const auto empty = write_file("empty-token", "\n");
-  EXPECT_NE(error_of([&] { load_config(std::nullopt, {}, {{"admin-auth-token-file", empty}}); }).find("empty"),
+  EXPECT_NE(error_of([&] {
+              load_config(std::nullopt, {}, {{"admin-auth-token-file", empty}});
+            }).find("empty"),
             std::string::npos);
 }
 
@@ -148,8 +170,9 @@ TEST(Config, MalformedTomlIsAnErrorWithItsPosition) {
 
 TEST(Config, InputIsCheckedAsUtf8BeforeTheTomlParserSeesIt) {
   LoadedConfig loaded;
-  EXPECT_NE(error_of([&] { apply_toml_text(loaded, "[runtime]\n# \xff\xfe\n", "t.toml"); })
-                .find("t.toml:2: not valid UTF-8"),
+  EXPECT_NE(error_of([&] {
+              apply_toml_text(loaded, "[runtime]\n# \xff\xfe\n", "t.toml");
+            }).find("t.toml:2: not valid UTF-8"),
             std::string::npos);
   EXPECT_NE(error_of([&] { apply_toml_text(loaded, "\xed\xa0\x80", "t.toml"); }).find("not valid UTF-8"),
             std::string::npos);  // a UTF-16 surrogate
@@ -160,15 +183,18 @@ TEST(Config, InputIsCheckedAsUtf8BeforeTheTomlParserSeesIt) {
   // What toml++ 3.3.0 cannot be trusted with never reaches it (found by tests/fuzz).
   EXPECT_NE(error_of([&] { apply_toml_text(loaded, "x = +'le\xc2\xa1o\"\n", "t.toml"); }).find("non-ASCII"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { apply_toml_text(loaded, "[runtime]\n[\x1c]\n", "t.toml"); }).find("t.toml:2: a control"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { apply_toml_text(loaded, "[runtime]\n[\x1c]\n", "t.toml"); }).find("t.toml:2: a control"),
+      std::string::npos);
   EXPECT_NE(error_of([&] { apply_toml_text(loaded, "[#]\n", "t.toml"); }).find("table header without a key"),
             std::string::npos);
   EXPECT_NE(error_of([&] { apply_toml_text(loaded, "[log]\nlevel = [}\n", "t.toml"); }), "");
   // Non-ASCII text in comments is fine, with '#' and quotes inside strings not taken for comments.
   apply_toml_text(loaded, "# Привет\n[admin] # ¡sí!\nauth_token_file = \"/run/a#b\" # ¿\n", "t.toml");
   EXPECT_EQ(loaded.config.admin.auth_token_file, "/run/a#b");
-  EXPECT_NE(error_of([&] { apply_toml_text(loaded, "[admin]\nlisten = \"#\xc2\xa1\"\n", "t.toml"); }).find("non-ASCII"),
+  EXPECT_NE(error_of([&] {
+              apply_toml_text(loaded, "[admin]\nlisten = \"#\xc2\xa1\"\n", "t.toml");
+            }).find("non-ASCII"),
             std::string::npos);
   // A byte order mark is fine.
   apply_toml_text(loaded, "\xEF\xBB\xBF[runtime]\nloops = 2\n", "t.toml");
@@ -176,9 +202,11 @@ TEST(Config, InputIsCheckedAsUtf8BeforeTheTomlParserSeesIt) {
 }
 
 TEST(Config, WatchdogThresholdMustExceedItsInterval) {
-  EXPECT_NE(error_of([] { load_config(std::nullopt, {}, {{"watchdog-interval-ms", "2000"}}); })
-                .find("watchdog.stall_threshold_ms = 1000 (from default) must be longer than watchdog.interval_ms"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([] {
+        load_config(std::nullopt, {}, {{"watchdog-interval-ms", "2000"}});
+      }).find("watchdog.stall_threshold_ms = 1000 (from default) must be longer than watchdog.interval_ms"),
+      std::string::npos);
   EXPECT_NO_THROW(load_config(std::nullopt, {}, {{"watchdog-interval-ms", "0"}}));  // off: no check
 }
 
@@ -214,7 +242,8 @@ TEST(Config, CommandLineActionsAndFlagForms) {
   EXPECT_NE(error_of([] { parse({"--check-config", "--print-config"}); }), "");
   // Every setting is in --help with its env variable.
   const auto help = usage();
-  for (const auto& s : settings()) EXPECT_NE(help.find("--" + s.flag + " VALUE"), std::string::npos) << s.flag;
+  for (const auto& s : settings())
+    EXPECT_NE(help.find("--" + s.flag + " VALUE"), std::string::npos) << s.flag;
   EXPECT_NE(help.find("LOOPVISOR_ADMIN_LISTEN"), std::string::npos);
 }
 

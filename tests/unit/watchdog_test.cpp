@@ -42,15 +42,14 @@ TEST(Watchdog, BusyRatioFollowsTheLoopsRecentWork) {
   Supervisor sup(watched(2));
   std::atomic<bool> stop{false};
   // Loop 0 runs short busy steps back to back until told to stop; loop 1 idles.
-  auto spinning = sup.loop(0).run_coroutine_threadsafe(
-      [](std::atomic<bool>* stop) -> asio::awaitable<void> {
-        while (!stop->load()) {
-          const auto until_time = std::chrono::steady_clock::now() + 2ms;
-          while (std::chrono::steady_clock::now() < until_time) {
-          }
-          co_await yield_now();
-        }
-      }(&stop));
+  auto spinning = sup.loop(0).run_coroutine_threadsafe([](std::atomic<bool>* stop) -> asio::awaitable<void> {
+    while (!stop->load()) {
+      const auto until_time = std::chrono::steady_clock::now() + 2ms;
+      while (std::chrono::steady_clock::now() < until_time) {
+      }
+      co_await yield_now();
+    }
+  }(&stop));
   EXPECT_TRUE(eventually([&] { return sup.loop(0).stats().busy_ratio > 0.8; }));
   EXPECT_LT(sup.loop(1).stats().busy_ratio, 0.5);
   stop = true;

@@ -67,8 +67,8 @@ struct LoopStats {
   std::uint64_t slow_callbacks = 0;
   std::chrono::nanoseconds busy{0};  ///< wall time spent running callbacks and task steps
   double busy_ratio = 0;             ///< share of the last watchdog interval spent busy (0..1)
-  std::chrono::nanoseconds lag{0};  ///< last scheduling lag the watchdog measured
-  bool stalled = false;             ///< the watchdog's verdict
+  std::chrono::nanoseconds lag{0};   ///< last scheduling lag the watchdog measured
+  bool stalled = false;              ///< the watchdog's verdict
 };
 
 /// An event loop: one boost::asio::io_context run by one thread (asyncio's event loop).

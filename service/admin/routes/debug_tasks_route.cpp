@@ -20,8 +20,8 @@ namespace {
 
 /// Query parameter `name` as an unsigned number in [min, max]; nullopt when absent. Sets
 /// `error` for a bad value.
-std::optional<std::size_t> number_param(const boost::urls::url_view& target, std::string_view name, std::size_t min,
-                                        std::size_t max, std::string& error) {
+std::optional<std::size_t> number_param(const boost::urls::url_view& target, std::string_view name,
+                                        std::size_t min, std::size_t max, std::string& error) {
   const auto it = target.params().find(name);
   if (it == target.params().end()) return std::nullopt;
   const std::string text = (*it).value;
@@ -42,7 +42,8 @@ boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const Ad
   std::string error;
   const std::size_t max_page = context.admin.max_page;
   const auto limit = number_param(request.target, "limit", 1, max_page, error);
-  const auto offset = error.empty() ? number_param(request.target, "offset", 0, SIZE_MAX, error) : std::nullopt;
+  const auto offset =
+      error.empty() ? number_param(request.target, "offset", 0, SIZE_MAX, error) : std::nullopt;
   const auto only_loop =
       error.empty() ? number_param(request.target, "loop", 0, supervisor.size() - 1, error) : std::nullopt;
   if (!error.empty()) co_return json_error(http::status::bad_request, "bad_query", error);
@@ -62,10 +63,11 @@ boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const Ad
       auto& part = std::get<0>(result);
       tasks.insert(tasks.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     } else {
-      unanswered.push_back({{"loop", i},
-                            {"message", fmt::format("loop {} did not list its tasks within {} ms; is it stalled? "
-                                                    "see /debug/loops",
-                                                    i, context.loop_answer_timeout.count())}});
+      unanswered.push_back(
+          {{"loop", i},
+           {"message", fmt::format("loop {} did not list its tasks within {} ms; is it stalled? "
+                                   "see /debug/loops",
+                                   i, context.loop_answer_timeout.count())}});
     }
   }
   std::sort(tasks.begin(), tasks.end(), [](const TaskInfo& a, const TaskInfo& b) { return a.id < b.id; });
@@ -81,7 +83,8 @@ boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const Ad
                      {"age_seconds", std::chrono::duration<double>(t.age).count()},
                      {"created_at", t.origin}});
   }
-  boost::json::object body{{"total", tasks.size()}, {"offset", first}, {"limit", page}, {"tasks", std::move(items)}};
+  boost::json::object body{
+      {"total", tasks.size()}, {"offset", first}, {"limit", page}, {"tasks", std::move(items)}};
   body["next_offset"] = end < tasks.size() ? boost::json::value(end) : boost::json::value(nullptr);
   if (!unanswered.empty()) body["unanswered_loops"] = std::move(unanswered);
   co_return json_response(http::status::ok, body);

@@ -16,7 +16,8 @@ boost::asio::awaitable<Response> metrics_route(RequestView, const AdminContext& 
   std::vector<prometheus::MetricFamily> families;
   for (const auto& collector : context.collectors) {
     auto part = collector->Collect();
-    families.insert(families.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    families.insert(families.end(), std::make_move_iterator(part.begin()),
+                    std::make_move_iterator(part.end()));
   }
   Response res{http::status::ok, 11};
   res.set(http::field::server, "loopvisord/" LOOPVISOR_VERSION);

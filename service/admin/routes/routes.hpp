@@ -16,6 +16,8 @@ boost::asio::awaitable<Response> live_route(RequestView request, const AdminCont
 boost::asio::awaitable<Response> ready_route(RequestView request, const AdminContext& context);
 /// GET /debug/loops: per-loop statistics.
 boost::asio::awaitable<Response> debug_loops_route(RequestView request, const AdminContext& context);
+/// GET /help: every route with its method and summary.
+boost::asio::awaitable<Response> help_route(RequestView request, const AdminContext& context);
 /// GET /debug/tasks: live tasks of every loop, paginated.
 boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const AdminContext& context);
 

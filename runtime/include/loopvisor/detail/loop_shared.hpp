@@ -52,7 +52,9 @@ class LoopShared {
 
   /// Busy time: wall time the loop spent running callbacks, timer callbacks and task steps
   /// (the rest it waited for work). Written by the loop thread only, through BusyScope.
-  void add_busy(std::chrono::nanoseconds took) noexcept { busy_ns_.add(static_cast<std::uint64_t>(took.count())); }
+  void add_busy(std::chrono::nanoseconds took) noexcept {
+    busy_ns_.add(static_cast<std::uint64_t>(took.count()));
+  }
   std::chrono::nanoseconds busy() const noexcept {
     return std::chrono::nanoseconds(static_cast<std::int64_t>(busy_ns_.get()));
   }
