@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 
+#include "admin/admin_metrics.hpp"
 #include "admin/admin_server.hpp"
 #include "loopvisor/version.hpp"
 #include "signals.hpp"
@@ -83,6 +84,8 @@ int run_daemon(const config::DaemonConfig& config) {
     context.admin = config.admin;
     context.metrics = config.metrics;
     context.collectors = default_collectors(supervisor, config.metrics);
+    context.admin_metrics = std::make_shared<AdminMetrics>();
+    if (config.metrics.enabled) context.collectors.push_back(context.admin_metrics);
     admin.emplace(std::move(context));
   } else {
     spdlog::info("admin server off ([admin] enabled = false): no /metrics, /healthz or /readyz");

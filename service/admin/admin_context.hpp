@@ -14,6 +14,8 @@
 
 namespace loopvisor::service {
 
+class AdminMetrics;
+
 /// Whether the daemon takes new work. Draining starts on SIGTERM and never ends.
 ///
 /// Thread safety: any thread.
@@ -33,6 +35,8 @@ struct AdminContext {
   Readiness* readiness = nullptr;
   config::AdminConfig admin;
   config::MetricsConfig metrics;
+  /// Counts every answer when set (and is then usually among the collectors too).
+  std::shared_ptr<AdminMetrics> admin_metrics;
   /// Scraped in order by GET /metrics; empty when metrics are off.
   std::vector<std::shared_ptr<prometheus::Collectable>> collectors;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -16,6 +16,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "admin_metrics.hpp"
 #include "router.hpp"
 
 namespace loopvisor::service {
@@ -123,12 +124,15 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
       deadline.disarm();
 
       bool keep_alive = false;
+      std::string_view path;  // "" for a request that could not be read: counted as unmatched
       if (!ec) {
         const Request& request = parser.get();
         response = co_await dispatch(request, context);
         keep_alive = request.keep_alive();
+        path = request.target().substr(0, request.target().find('?'));
       }
       if (!response) break;  // the client went away
+      if (context.admin_metrics) context.admin_metrics->count(path, response->result_int());
       response->keep_alive(keep_alive);
       if (!response->has_content_length()) response->prepare_payload();
 

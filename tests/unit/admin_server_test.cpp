@@ -14,6 +14,7 @@
 #include <boost/json/parse.hpp>
 #include <optional>
 
+#include "admin/admin_metrics.hpp"
 #include "admin/router.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "test_support.hpp"
@@ -111,6 +112,8 @@ struct AdminFixture {
     context.admin = admin;
     context.metrics = metrics;
     context.collectors = service::default_collectors(supervisor, metrics);
+    context.admin_metrics = admin_metrics;
+    if (metrics.enabled) context.collectors.push_back(admin_metrics);
     context.loop_answer_timeout = 200ms;
     server.emplace(std::move(context));
   }
@@ -133,6 +136,7 @@ struct AdminFixture {
 
   Supervisor supervisor;
   service::Readiness readiness;
+  std::shared_ptr<service::AdminMetrics> admin_metrics = std::make_shared<service::AdminMetrics>();
   std::optional<service::AdminServer> server;
 };
 
@@ -197,6 +201,25 @@ TEST(AdminServer, HelpListsEveryRouteFromTheTable) {
   for (const char* want :
        {"/metrics", "/healthz", "/livez", "/readyz", "/debug/loops", "/debug/tasks", "/help"})
     EXPECT_NE(std::find(paths.begin(), paths.end(), want), paths.end()) << want;
+}
+
+TEST(AdminServer, RequestsAreCountedByRouteAndCodeWithBoundedLabels) {
+  AdminFixture f;
+  auto c = f.client();
+  (void)c.get("/healthz");
+  (void)c.get("/healthz?verbose=1");
+  (void)c.get("/no/such/path/1");
+  (void)c.get("/no/such/path/2");
+  (void)c.request(http::verb::post, "/readyz");
+  const auto text = c.get("/metrics").body();
+  EXPECT_NE(text.find("loopvisor_admin_requests_total{code=\"200\",route=\"/healthz\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("loopvisor_admin_requests_total{code=\"404\",route=\"unmatched\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("loopvisor_admin_requests_total{code=\"405\",route=\"/readyz\"} 1\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("/no/such/path"), std::string::npos) << "unknown paths must not become label values";
 }
 
 TEST(AdminServer, HeadAnswersLikeGetWithoutABody) {
