@@ -18,11 +18,14 @@ BusyScope::BusyScope(LoopShared* loop) noexcept : loop_(tls_busy_measuring ? nul
   if (loop_ == nullptr) return;
   tls_busy_measuring = true;
   start_ = std::chrono::steady_clock::now();
+  loop_->set_busy_since(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(start_.time_since_epoch()).count());
 }
 
 BusyScope::~BusyScope() {
   if (loop_ == nullptr) return;
   loop_->add_busy(std::chrono::steady_clock::now() - start_);
+  loop_->set_busy_since(0);
   tls_busy_measuring = false;
 }
 

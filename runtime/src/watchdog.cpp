@@ -41,10 +41,9 @@ struct Watchdog::Impl {
     }
   }
 
-  // Busy time only grows when a callback or step ends, so a stalled loop reads 0 here; its
-  // stalled flag says the rest.
+  // Counts the step still running too, so a loop stuck in one callback reads fully busy.
   static void update_busy_ratio(Probe& p, std::chrono::steady_clock::time_point now) {
-    const auto busy = p.loop->shared()->busy();
+    const auto busy = p.loop->shared()->busy_including_current(now);
     if (p.busy_at != std::chrono::steady_clock::time_point{} && now > p.busy_at) {
       const double ratio = std::chrono::duration<double>(busy - p.busy_seen).count() /
                            std::chrono::duration<double>(now - p.busy_at).count();

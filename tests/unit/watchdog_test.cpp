@@ -33,6 +33,8 @@ TEST(Watchdog, BlockedLoopIsFlaggedStalledAndRecoversOthersUnaffected) {
   sup.loop(0).call_soon_threadsafe([&] { release.wait(); });  // blocks loop 0 on purpose
   EXPECT_TRUE(eventually([&] { return sup.loop(0).stats().stalled; }));
   EXPECT_GE(sup.loop(0).stats().lag, 50ms);
+  // The blocking callback has not returned, yet the loop reads busy.
+  EXPECT_TRUE(eventually([&] { return sup.loop(0).stats().busy_ratio > 0.9; }));
   EXPECT_FALSE(sup.loop(1).stats().stalled);
   release.set();
   EXPECT_TRUE(eventually([&] { return !sup.loop(0).stats().stalled; }));

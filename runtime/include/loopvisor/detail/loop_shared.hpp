@@ -58,6 +58,21 @@ class LoopShared {
   std::chrono::nanoseconds busy() const noexcept {
     return std::chrono::nanoseconds(static_cast<std::int64_t>(busy_ns_.get()));
   }
+  /// The outermost BusyScope started at `start` (0: none is running).
+  void set_busy_since(std::int64_t start_ns) noexcept {
+    // sync: relaxed; a gauge for the watchdog, ordering nothing.
+    busy_since_ns_.store(start_ns, std::memory_order_relaxed);
+  }
+  /// busy() plus the part of a callback or step still running at `now`, so a loop stuck in
+  /// one step reads busy. Approximate at the instant a step ends (it may count that step
+  /// twice or not at all): for gauges like the busy ratio, not for the monotonic counter.
+  std::chrono::nanoseconds busy_including_current(std::chrono::steady_clock::time_point now) const noexcept {
+    // sync: relaxed; see set_busy_since.
+    const auto since = busy_since_ns_.load(std::memory_order_relaxed);
+    const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+    const auto running = since == 0 ? 0 : now_ns - since;
+    return busy() + std::chrono::nanoseconds(running > 0 ? running : 0);
+  }
 
   /// Posts `fn` to the loop outside the bounded inbox. Used for cancellation and completion
   /// delivery, which must never be rejected for capacity. Returns false (and destroys `fn`
@@ -84,6 +99,7 @@ class LoopShared {
   atomic<std::uint64_t> unhandled_{0};
   atomic<std::uint64_t> slow_{0};
   OwnedCounter busy_ns_;
+  atomic<std::int64_t> busy_since_ns_{0};  // steady_clock ns; written by the loop thread
   std::chrono::nanoseconds slow_threshold_{0};
 };
 
