@@ -17,6 +17,8 @@
 
 #include "admin/admin_metrics.hpp"
 #include "admin/admin_server.hpp"
+#include "jobs/job_metrics.hpp"
+#include "jobs/job_registry.hpp"
 #include "loopvisor/version.hpp"
 #include "signals.hpp"
 #include "systemd_notify.hpp"
@@ -76,6 +78,8 @@ int run_daemon(const config::DaemonConfig& config) {
   for (const auto& s : supervisor.stats()) {
     spdlog::info("loop {} '{}' running, submission queue capacity {}", s.index, s.name, s.queue_capacity);
   }
+  // Declared before the admin server, so routes never outlive it.
+  std::optional<JobRegistry> jobs;
   std::optional<AdminServer> admin;
   if (config.admin.enabled) {
     AdminContext context;
@@ -86,6 +90,14 @@ int run_daemon(const config::DaemonConfig& config) {
     context.collectors = default_collectors(supervisor, config.metrics);
     context.admin_metrics = std::make_shared<AdminMetrics>();
     if (config.metrics.enabled) context.collectors.push_back(context.admin_metrics);
+    if (config.jobs.enabled) {
+      context.jobs = &jobs.emplace(supervisor, config.jobs);
+      if (config.metrics.enabled) context.collectors.push_back(std::make_shared<JobMetrics>(*jobs));
+      spdlog::info("job API on /v1/jobs: at most {} active; exec {}", config.jobs.max_active,
+                   config.jobs.exec_allow.empty()
+                       ? std::string("off (no [jobs] exec_allow)")
+                       : fmt::format("allowed for {}", fmt::join(config.jobs.exec_allow, ", ")));
+    }
     admin.emplace(std::move(context));
   } else {
     spdlog::info("admin server off ([admin] enabled = false): no /metrics, /healthz or /readyz");

@@ -222,6 +222,14 @@ void check_combinations(const LoadedConfig& loaded) {
         w.stall_threshold.count(), loaded.origin.at("watchdog.stall_threshold_ms"), w.interval.count(),
         loaded.origin.at("watchdog.interval_ms")));
   }
+  const auto& j = loaded.config.jobs;
+  if (j.default_timeout > j.max_timeout) {
+    throw ConfigError(fmt::format(
+        "jobs.default_timeout_ms = {} (from {}) must not exceed jobs.max_timeout_ms = {} (from {}): "
+        "a job that names no limit gets the default, which must itself be allowed",
+        j.default_timeout.count(), loaded.origin.at("jobs.default_timeout_ms"), j.max_timeout.count(),
+        loaded.origin.at("jobs.max_timeout_ms")));
+  }
 }
 
 }  // namespace

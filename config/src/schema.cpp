@@ -193,6 +193,61 @@ Setting cpu_list_setting() {
   return s;
 }
 
+/// True for a path that starts at / and names no . or .. component, nor an empty one.
+bool plain_absolute_path(std::string_view path) {
+  if (path.size() < 2 || path.front() != '/' || path.back() == '/') return false;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    const auto part =
+        path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+Setting exec_allow_setting() {
+  Setting s{"jobs",
+            "exec_allow",
+            "jobs-exec-allow",
+            "programs an exec job may run (empty: exec jobs are refused)",
+            "a list of absolute program paths without . or .. (in env and flags: comma-separated, "
+            "like /usr/bin/env,/bin/true)",
+            {},
+            {},
+            {}};
+  auto check = [](std::vector<std::string>& into, std::string_view path) {
+    if (!plain_absolute_path(path)) throw std::invalid_argument("not an absolute path");
+    into.emplace_back(path);
+  };
+  s.set_text = [check](DaemonConfig& c, std::string_view t) {
+    std::vector<std::string> paths;
+    while (!t.empty()) {
+      const auto comma = t.find(',');
+      check(paths, t.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      t.remove_prefix(comma + 1);
+      if (t.empty()) throw std::invalid_argument("trailing comma");
+    }
+    c.jobs.exec_allow = std::move(paths);
+  };
+  s.set_toml = [check](DaemonConfig& c, const toml::node& n) {
+    const auto* arr = n.as_array();
+    if (arr == nullptr) throw std::invalid_argument("not an array");
+    std::vector<std::string> paths;
+    for (const auto& item : *arr) check(paths, toml_string(item));
+    c.jobs.exec_allow = std::move(paths);
+  };
+  s.print = [](const DaemonConfig& c) {
+    std::vector<std::string> quoted;
+    for (const auto& p : c.jobs.exec_allow) quoted.push_back(quote(p));
+    return fmt::format("[{}]", fmt::join(quoted, ", "));
+  };
+  return s;
+}
+
 std::vector<Setting> build_settings() {
   constexpr std::uint64_t big = std::numeric_limits<std::uint32_t>::max();
   constexpr std::uint64_t day_ms = 24ull * 3600 * 1000;
@@ -294,6 +349,28 @@ std::vector<Setting> build_settings() {
   out.push_back(bool_setting(
       "metrics", "process", "metrics-process", "include the process_* metrics",
       [](auto& c) -> auto& { return c.metrics.process; }));
+  // [jobs]
+  out.push_back(bool_setting(
+      "jobs", "enabled", "jobs-enabled", "serve the job API /v1/jobs (off: 404)",
+      [](auto& c) -> auto& { return c.jobs.enabled; }));
+  out.push_back(unsigned_setting(
+      "jobs", "max_active", "jobs-max-active", "jobs queued or running at once (more: 429)", 1, 1000000,
+      [](auto& c) -> auto& { return c.jobs.max_active; }));
+  out.push_back(unsigned_setting(
+      "jobs", "max_finished", "jobs-max-finished", "finished jobs kept for GET (oldest forgotten first)", 0,
+      10000000, [](auto& c) -> auto& { return c.jobs.max_finished; }));
+  out.push_back(unsigned_setting(
+      "jobs", "default_timeout_ms", "jobs-default-timeout-ms",
+      "a job's time limit when its request names none", 1, day_ms,
+      [](auto& c) -> auto& { return c.jobs.default_timeout; }));
+  out.push_back(unsigned_setting(
+      "jobs", "max_timeout_ms", "jobs-max-timeout-ms", "the largest time limit a job request may name", 1,
+      day_ms, [](auto& c) -> auto& { return c.jobs.max_timeout; }));
+  out.push_back(exec_allow_setting());
+  out.push_back(unsigned_setting(
+      "jobs", "exec_max_output_bytes", "jobs-exec-max-output-bytes",
+      "bytes of stdout and of stderr an exec job keeps", 0, 64 * 1024 * 1024,
+      [](auto& c) -> auto& { return c.jobs.exec_max_output_bytes; }));
   // [log]
   out.push_back(string_setting(
       "log", "level", "log-level", "log level", "one of trace, debug, info, warn, error, critical, off",

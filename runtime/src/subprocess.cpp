@@ -2,6 +2,7 @@
 #include "loopvisor/subprocess.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -12,6 +13,7 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
+#include <cstdint>
 
 #include "loopvisor/errors.hpp"
 #include "loopvisor/gather.hpp"
@@ -27,13 +29,21 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<std::string> drain(asio::readable_pipe* pipe) {
-  std::string out;
+/// What one output pipe delivered: at most `limit` bytes, and whether there was more.
+struct Drained {
+  std::string bytes;
+  bool truncated = false;
+};
+
+asio::awaitable<Drained> drain(asio::readable_pipe* pipe, std::size_t limit) {
+  Drained out;
   char chunk[8192];
   for (;;) {
     auto [ec, n] = co_await pipe->async_read_some(asio::buffer(chunk), use_tuple);
-    out.append(chunk, n);
-    if (ec) break;  // eof: the child closed it (or died)
+    const std::size_t keep = std::min(n, limit - out.bytes.size());
+    out.bytes.append(chunk, keep);
+    if (keep < n) out.truncated = true;  // read on and drop, so the child never blocks
+    if (ec) break;                       // eof: the child closed it (or died)
   }
   co_return out;
 }
@@ -64,6 +74,7 @@ struct ChildRequest {
   std::vector<std::string> argv;
   std::string input;
   std::string cwd;
+  std::size_t max_output_bytes = SIZE_MAX;
 };
 
 asio::awaitable<SubprocessResult> run_child(std::shared_ptr<ChildRequest> request) {
@@ -81,8 +92,8 @@ asio::awaitable<SubprocessResult> run_child(std::shared_ptr<ChildRequest> reques
       executor, exe, args, bp::process_stdio{in, out, err},
       bp::process_start_dir{cwd.empty() ? bp::filesystem::current_path() : bp::filesystem::path(cwd)});
   auto feeding = create_task(feed(&in, &input), "subprocess stdin");
-  auto reading_out = create_task(drain(&out), "subprocess stdout");
-  auto reading_err = create_task(drain(&err), "subprocess stderr");
+  auto reading_out = create_task(drain(&out, request->max_output_bytes), "subprocess stdout");
+  auto reading_err = create_task(drain(&err, request->max_output_bytes), "subprocess stderr");
 
   std::exception_ptr cancelled;
   SubprocessResult result;
@@ -107,8 +118,14 @@ asio::awaitable<SubprocessResult> run_child(std::shared_ptr<ChildRequest> reques
   if (cancelled) std::rethrow_exception(cancelled);
   auto& out_outcome = std::get<0>(outcomes);
   auto& err_outcome = std::get<1>(outcomes);
-  if (out_outcome.ok()) result.out = std::move(*out_outcome.value);
-  if (err_outcome.ok()) result.err = std::move(*err_outcome.value);
+  if (out_outcome.ok()) {
+    result.out = std::move(out_outcome.value->bytes);
+    result.out_truncated = out_outcome.value->truncated;
+  }
+  if (err_outcome.ok()) {
+    result.err = std::move(err_outcome.value->bytes);
+    result.err_truncated = err_outcome.value->truncated;
+  }
   co_return result;
 }
 
@@ -128,6 +145,7 @@ asio::awaitable<SubprocessResult> create_subprocess_exec(std::vector<std::string
   request->argv = std::move(argv);
   request->input = options.input;
   request->cwd = options.cwd;
+  request->max_output_bytes = options.max_output_bytes.value_or(SIZE_MAX);
   if (options.timeout) return run_child_within(*options.timeout, std::move(request));
   return run_child(std::move(request));
 }

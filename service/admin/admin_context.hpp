@@ -15,6 +15,7 @@
 namespace loopvisor::service {
 
 class AdminMetrics;
+class JobRegistry;
 
 /// Whether the daemon takes new work. Draining starts on SIGTERM and never ends.
 ///
@@ -33,6 +34,8 @@ class Readiness {
 struct AdminContext {
   Supervisor* supervisor = nullptr;
   Readiness* readiness = nullptr;
+  /// The job API's registry; null when [jobs] enabled = false (/v1/jobs answers 404).
+  JobRegistry* jobs = nullptr;
   config::AdminConfig admin;
   config::MetricsConfig metrics;
   /// Counts every answer when set (and is then usually among the collectors too).

@@ -8,7 +8,8 @@ namespace loopvisor::service {
 void AdminMetrics::count(std::string_view path, unsigned status) {
   std::string route = "unmatched";
   for (const auto& r : admin_routes()) {
-    if (r.path == path) route = std::string(r.path);
+    std::string_view id;
+    if (path_matches(r.path, path, id)) route = std::string(r.path);
   }
   std::lock_guard guard(mu_);
   ++requests_[{std::move(route), status}];

@@ -1,8 +1,11 @@
 // JSON response helpers.
 #include "http_types.hpp"
 
+#include <fmt/format.h>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <charconv>
 
 #include "loopvisor/version.hpp"
 
@@ -22,6 +25,20 @@ Response json_error(http::status status, std::string_view code, std::string_view
   return json_response(
       status,
       boost::json::object{{"error", code}, {"status", static_cast<unsigned>(status)}, {"message", message}});
+}
+
+std::optional<std::size_t> query_number(const boost::urls::url_view& target, std::string_view name,
+                                        std::size_t min, std::size_t max, std::string& error) {
+  const auto it = target.params().find(name);
+  if (it == target.params().end()) return std::nullopt;
+  const std::string text = (*it).value;
+  std::size_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
+    error = fmt::format("query parameter {}='{}' must be an integer from {} to {}", name, text, min, max);
+    return std::nullopt;
+  }
+  return v;
 }
 
 }  // namespace loopvisor::service

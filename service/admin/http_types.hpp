@@ -1,6 +1,8 @@
 // HTTP types of the admin server, and JSON response helpers every route uses.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,7 +22,13 @@ using Response = http::response<http::string_body>;
 struct RequestView {
   const Request& message;
   boost::urls::url_view target;
+  std::string_view id;  ///< the {id} path segment, for routes that have one
 };
+
+/// Query parameter `name` as an unsigned number in [min, max]; nullopt when absent. Sets
+/// `error` (naming the parameter and the range) for a value that is not one.
+std::optional<std::size_t> query_number(const boost::urls::url_view& target, std::string_view name,
+                                        std::size_t min, std::size_t max, std::string& error);
 
 /// `body` serialised as JSON with `status`.
 Response json_response(http::status status, const boost::json::value& body);

@@ -19,9 +19,26 @@ std::span<const Route> admin_routes() {
        true},
       {http::verb::get, "/debug/loops", &debug_loops_route, "each loop's queue, lag, busy ratio and tasks"},
       {http::verb::get, "/debug/tasks", &debug_tasks_route, "live tasks, paginated (?limit=&offset=&loop=)"},
+      {http::verb::post, "/v1/jobs", &jobs_create_route,
+       "start a job: {\"kind\", \"args\", \"name\", \"timeout_ms\", \"loop\" or \"key\"}; 202 with it"},
+      {http::verb::get, "/v1/jobs", &jobs_list_route, "jobs in id order (?state=&limit=&offset=)"},
+      {http::verb::get, "/v1/jobs/{id}", &job_get_route, "one job (?wait_ms=N waits up to N ms for its end)"},
+      {http::verb::delete_, "/v1/jobs/{id}", &job_delete_route,
+       "cancel a queued or running job (202), or forget a finished one (200)"},
       {http::verb::get, "/help", &help_route, "this list", true},
   };
   return routes;
+}
+
+bool path_matches(std::string_view route_path, std::string_view path, std::string_view& id) {
+  constexpr std::string_view param = "{id}";
+  if (!route_path.ends_with(param)) return route_path == path;
+  const auto prefix = route_path.substr(0, route_path.size() - param.size());
+  if (!path.starts_with(prefix)) return false;
+  const auto rest = path.substr(prefix.size());
+  if (rest.empty() || rest.find('/') != std::string_view::npos) return false;
+  id = rest;
+  return true;
 }
 
 namespace {
@@ -56,7 +73,8 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
   const std::string_view path = target->encoded_path();
   std::string allow;
   for (const auto& route : admin_routes()) {
-    if (route.path != path) continue;
+    std::string_view id;
+    if (!path_matches(route.path, path, id)) continue;
     if (route.method == method) {
       if (!route.open && !authorized(request, context.admin.auth_token)) {
         auto res = json_error(http::status::unauthorized, "unauthorized",
@@ -66,7 +84,7 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
         res.set(http::field::www_authenticate, "Bearer realm=\"loopvisord\"");
         co_return res;
       }
-      Response res = co_await route.handler(RequestView{request, *target}, context);
+      Response res = co_await route.handler(RequestView{request, *target, id}, context);
       if (head) {
         res.prepare_payload();  // Content-Length of the GET body
         res.body().clear();

@@ -16,6 +16,8 @@ using Handler = boost::asio::awaitable<Response> (*)(RequestView, const AdminCon
 
 struct Route {
   http::verb method;
+  /// An exact path, or one ending in "/{id}": then any single non-empty segment there
+  /// matches and reaches the handler as RequestView::id.
   std::string_view path;
   Handler handler;
   std::string_view summary;  ///< listed in the 404 body
@@ -25,6 +27,9 @@ struct Route {
 
 /// Every admin route; each handler lives in routes/ in a file named after it.
 std::span<const Route> admin_routes();
+
+/// Whether `path` is one `route_path` names (see Route::path); sets `id` for a "{id}" route.
+bool path_matches(std::string_view route_path, std::string_view path, std::string_view& id);
 
 /// Answers `request` with the route matching its path and method: 400 for a target that is
 /// not origin-form, 404 (listing the routes) for an unknown path, 405 (with Allow) for a

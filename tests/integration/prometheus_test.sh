@@ -20,14 +20,7 @@ fail() {
   echo "--- prometheus log (tail)"; tail -n 30 "$work/prometheus.log" 2>/dev/null || true
   exit 1
 }
-wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
-  local deadline=$((SECONDS + $1)) what=$2
-  shift 2
-  until "$@"; do
-    ((SECONDS <= deadline)) || fail "timed out after ${deadline}s waiting for: $what"
-    sleep 0.2
-  done
-}
+source "$(dirname "${BASH_SOURCE[0]}")/wait_until.sh"
 
 "$daemon" --loops 2 --admin-listen 127.0.0.1:0 --shutdown-readiness-delay-ms 3000 > "$work/daemon.log" 2>&1 &
 daemon_pid=$!

@@ -210,6 +210,37 @@ TEST(Config, WatchdogThresholdMustExceedItsInterval) {
   EXPECT_NO_THROW(load_config(std::nullopt, {}, {{"watchdog-interval-ms", "0"}}));  // off: no check
 }
 
+TEST(Config, ExecAllowListTakesAbsolutePlainPathsFromEverySource) {
+  const auto file = write_file("exec.toml", "[jobs]\nexec_allow = [\"/bin/sh\", \"/usr/bin/env\"]\n");
+  EXPECT_EQ(load_config(file, {}, {}).config.jobs.exec_allow,
+            (std::vector<std::string>{"/bin/sh", "/usr/bin/env"}));
+  EXPECT_EQ(load_config(std::nullopt, {{"LOOPVISOR_JOBS_EXEC_ALLOW", "/bin/true,/bin/false"}}, {})
+                .config.jobs.exec_allow,
+            (std::vector<std::string>{"/bin/true", "/bin/false"}));
+  EXPECT_TRUE(load_config(std::nullopt, {}, {{"jobs-exec-allow", ""}}).config.jobs.exec_allow.empty());
+  for (const char* bad : {"sh", "/bin/../bin/sh", "/bin//sh", "/bin/", "/bin/sh,"}) {
+    EXPECT_NE(error_of([&] {
+                load_config(std::nullopt, {}, {{"jobs-exec-allow", bad}});
+              }).find("jobs.exec_allow = "),
+              std::string::npos)
+        << bad;
+  }
+  // Printed as TOML that reads back.
+  const auto loaded = load_config(file, {}, {});
+  const auto again = load_config(write_file("exec_printed.toml", print_config(loaded)), {}, {});
+  EXPECT_EQ(again.config.jobs.exec_allow, loaded.config.jobs.exec_allow);
+}
+
+TEST(Config, JobDefaultTimeoutMustBeAllowedByTheMaximum) {
+  EXPECT_NE(
+      error_of([] {
+        load_config(std::nullopt, {}, {{"jobs-max-timeout-ms", "1000"}});
+      })
+          .find("jobs.default_timeout_ms = 60000 (from default) must not exceed jobs.max_timeout_ms = 1000 "
+                "(from flag --jobs-max-timeout-ms)"),
+      std::string::npos);
+}
+
 TEST(Config, PrintConfigShowsEveryValueWithItsSourceAndReadsBack) {
   const auto loaded = load_config(std::nullopt, {{"LOOPVISOR_RUNTIME_LOOPS", "4"}}, {});
   const auto text = print_config(loaded);

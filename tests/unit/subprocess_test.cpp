@@ -38,6 +38,22 @@ TEST(Subprocess, FeedsInput) {
   EXPECT_EQ(r.exit_code, 0);
 }
 
+TEST(Subprocess, OutputBeyondTheLimitIsDroppedAndReportedWhileTheChildRunsToTheEnd) {
+  auto r = run_on_loop([]() -> asio::awaitable<SubprocessResult> {
+    // 1 MiB on stdout, more than a pipe buffers: the child only finishes if we keep reading.
+    std::vector<std::string> argv{"sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' x; echo ab >&2; exit 4"};
+
+    SubprocessOptions options;
+    options.max_output_bytes = 10;
+    co_return co_await create_subprocess_exec(std::move(argv), options);
+  });
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.out, std::string(10, 'x'));
+  EXPECT_TRUE(r.out_truncated);
+  EXPECT_EQ(r.err, "ab\n");
+  EXPECT_FALSE(r.err_truncated);
+}
+
 TEST(Subprocess, MissingProgramIsAClearError) {
   run_on_loop([]() -> asio::awaitable<void> {
     try {

@@ -3,6 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,13 +17,19 @@ struct SubprocessOptions {
   std::string input;
   /// Working directory; empty means the caller's.
   std::string cwd;
+  /// Keep at most this many bytes of each of stdout and stderr; the rest is read and
+  /// discarded (the child never blocks on a full pipe) and the result says it was cut.
+  /// Unset: keep everything.
+  std::optional<std::size_t> max_output_bytes;
 };
 
 /// What a finished child left behind.
 struct SubprocessResult {
   int exit_code = 0;
-  std::string out;  ///< everything it wrote to stdout
-  std::string err;  ///< everything it wrote to stderr
+  std::string out;             ///< everything it wrote to stdout
+  std::string err;             ///< everything it wrote to stderr
+  bool out_truncated = false;  ///< stdout was longer than max_output_bytes
+  bool err_truncated = false;  ///< stderr was longer than max_output_bytes
 };
 
 /// On a loop: starts `argv[0]` (searched in PATH unless it contains a '/') with the other

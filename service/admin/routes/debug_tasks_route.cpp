@@ -8,7 +8,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <charconv>
 #include <chrono>
 #include <optional>
 
@@ -16,36 +15,16 @@
 
 namespace loopvisor::service {
 
-namespace {
-
-/// Query parameter `name` as an unsigned number in [min, max]; nullopt when absent. Sets
-/// `error` for a bad value.
-std::optional<std::size_t> number_param(const boost::urls::url_view& target, std::string_view name,
-                                        std::size_t min, std::size_t max, std::string& error) {
-  const auto it = target.params().find(name);
-  if (it == target.params().end()) return std::nullopt;
-  const std::string text = (*it).value;
-  std::size_t v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
-    error = fmt::format("query parameter {}='{}' must be an integer from {} to {}", name, text, min, max);
-    return std::nullopt;
-  }
-  return v;
-}
-
-}  // namespace
-
 boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const AdminContext& context) {
   using namespace boost::asio::experimental::awaitable_operators;
   Supervisor& supervisor = *context.supervisor;
   std::string error;
   const std::size_t max_page = context.admin.max_page;
-  const auto limit = number_param(request.target, "limit", 1, max_page, error);
+  const auto limit = query_number(request.target, "limit", 1, max_page, error);
   const auto offset =
-      error.empty() ? number_param(request.target, "offset", 0, SIZE_MAX, error) : std::nullopt;
+      error.empty() ? query_number(request.target, "offset", 0, SIZE_MAX, error) : std::nullopt;
   const auto only_loop =
-      error.empty() ? number_param(request.target, "loop", 0, supervisor.size() - 1, error) : std::nullopt;
+      error.empty() ? query_number(request.target, "loop", 0, supervisor.size() - 1, error) : std::nullopt;
   if (!error.empty()) co_return json_error(http::status::bad_request, "bad_query", error);
   const std::size_t page = limit.value_or(std::min<std::size_t>(100, max_page));
   const std::size_t first = offset.value_or(0);

@@ -21,4 +21,13 @@ boost::asio::awaitable<Response> help_route(RequestView request, const AdminCont
 /// GET /debug/tasks: live tasks of every loop, paginated.
 boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const AdminContext& context);
 
+/// POST /v1/jobs: checks the request and starts a job; 202 with its record.
+boost::asio::awaitable<Response> jobs_create_route(RequestView request, const AdminContext& context);
+/// GET /v1/jobs: job records in id order, filtered by state, paginated.
+boost::asio::awaitable<Response> jobs_list_route(RequestView request, const AdminContext& context);
+/// GET /v1/jobs/{id}: one job, optionally after waiting for it to end.
+boost::asio::awaitable<Response> job_get_route(RequestView request, const AdminContext& context);
+/// DELETE /v1/jobs/{id}: cancels a job not yet finished, forgets a finished one.
+boost::asio::awaitable<Response> job_delete_route(RequestView request, const AdminContext& context);
+
 }  // namespace loopvisor::service

@@ -65,6 +65,23 @@ struct MetricsConfig {
   bool process = true;
 };
 
+/// The job API (/v1/jobs): work submitted over HTTP and run as tasks on the loops.
+struct JobsConfig {
+  /// Off: /v1/jobs answers 404.
+  bool enabled = true;
+  /// Jobs queued or running at once; more are refused with 429.
+  std::size_t max_active = 64;
+  /// Finished jobs kept for GET; the oldest finished one is forgotten first.
+  std::size_t max_finished = 1000;
+  /// A job's time limit when the request names none, and the largest it may name.
+  std::chrono::milliseconds default_timeout = std::chrono::minutes(1);
+  std::chrono::milliseconds max_timeout = std::chrono::hours(1);
+  /// Programs an `exec` job may run, as absolute paths; empty: exec jobs are refused.
+  std::vector<std::string> exec_allow;
+  /// Bytes of stdout and of stderr an exec job keeps (the rest is dropped and flagged).
+  std::size_t exec_max_output_bytes = 64 * 1024;
+};
+
 /// Everything loopvisord is configured by. Defaults here are the documented defaults: the
 /// shipped config/loopvisor.toml sets exactly these values (a test checks it).
 struct DaemonConfig {
@@ -76,6 +93,7 @@ struct DaemonConfig {
   std::chrono::milliseconds shutdown_readiness_delay = std::chrono::milliseconds(0);
   AdminConfig admin;
   MetricsConfig metrics;
+  JobsConfig jobs;
   /// spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
 };

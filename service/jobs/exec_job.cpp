@@ -1,0 +1,112 @@
+// The exec job: runs an allowed program with arguments and returns its exit code and output.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "job.hpp"
+#include "job_kind.hpp"
+#include "loopvisor/subprocess.hpp"
+
+namespace loopvisor::service {
+
+namespace {
+
+/// The length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one
+/// (overlong forms, surrogates and code points past U+10FFFF are not valid).
+std::size_t utf8_sequence(std::string_view s) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+/// `bytes` as JSON text: a program may write anything, JSON strings must be UTF-8, so each
+/// byte that does not start a valid sequence becomes U+FFFD.
+std::string as_text(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  while (!bytes.empty()) {
+    const std::size_t n = utf8_sequence(bytes);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      bytes.remove_prefix(1);
+    } else {
+      out.append(bytes.substr(0, n));
+      bytes.remove_prefix(n);
+    }
+  }
+  return out;
+}
+
+struct ExecRequest {
+  std::vector<std::string> argv;
+  SubprocessOptions options;
+};
+
+// The request behind a shared_ptr: GCC 12 mishandles aggregates holding strings passed by
+// value into a coroutine (see runtime/src/subprocess.cpp).
+boost::asio::awaitable<boost::json::value> run_exec(std::shared_ptr<const ExecRequest> request) {
+  const SubprocessResult r = co_await create_subprocess_exec(request->argv, request->options);
+  boost::json::value result = boost::json::object{
+      {"exit_code", r.exit_code},
+      {"stdout", as_text(r.out)},
+      {"stderr", as_text(r.err)},
+      {"stdout_truncated", r.out_truncated},
+      {"stderr_truncated", r.err_truncated},
+  };
+  if (r.exit_code != 0) {
+    throw JobFailure(fmt::format("{} exited with code {}", request->argv.front(), r.exit_code),
+                     std::move(result));
+  }
+  co_return result;
+}
+
+}  // namespace
+
+JobBody prepare_exec_job(const boost::json::object& args, const config::JobsConfig& config) {
+  static constexpr std::string_view known[] = {"argv", "input", "cwd"};
+  only_known_args(args, known, "exec");
+  if (config.exec_allow.empty()) {
+    throw JobForbidden(
+        "exec jobs are off: no program is listed in [jobs] exec_allow (LOOPVISOR_JOBS_EXEC_ALLOW, "
+        "--jobs-exec-allow)");
+  }
+  auto request = std::make_shared<ExecRequest>();
+  const auto* argv = find_arg(args, "argv");
+  if (argv == nullptr || !argv->is_array() || argv->get_array().empty()) {
+    throw JobArgumentError("args.argv is required: a non-empty array of strings, the program first");
+  }
+  for (const auto& item : argv->get_array()) {
+    request->argv.emplace_back(string_arg(item, "argv[]"));
+  }
+  const std::string& program = request->argv.front();
+  if (std::find(config.exec_allow.begin(), config.exec_allow.end(), program) == config.exec_allow.end()) {
+    throw JobForbidden(fmt::format("args.argv[0] = '{}' is not in [jobs] exec_allow; allowed: {}", program,
+                                   fmt::join(config.exec_allow, ", ")));
+  }
+  if (const auto* input = find_arg(args, "input"))
+    request->options.input = std::string(string_arg(*input, "input"));
+  if (const auto* cwd = find_arg(args, "cwd")) {
+    request->options.cwd = std::string(string_arg(*cwd, "cwd"));
+    if (!request->options.cwd.starts_with('/')) throw JobArgumentError("args.cwd must be an absolute path");
+  }
+  request->options.max_output_bytes = config.exec_max_output_bytes;
+  return [request = std::shared_ptr<const ExecRequest>(std::move(request))] { return run_exec(request); };
+}
+
+}  // namespace loopvisor::service

@@ -1,0 +1,70 @@
+// Job states by name, and a job's JSON form.
+#include "job.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <array>
+
+namespace loopvisor::service {
+
+namespace {
+
+constexpr std::array<std::pair<JobState, std::string_view>, 6> state_names{{
+    {JobState::queued, "queued"},
+    {JobState::running, "running"},
+    {JobState::succeeded, "succeeded"},
+    {JobState::failed, "failed"},
+    {JobState::cancelled, "cancelled"},
+    {JobState::timed_out, "timed_out"},
+}};
+
+boost::json::value timestamp(const std::optional<std::chrono::system_clock::time_point>& t) {
+  if (!t) return nullptr;
+  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(*t);
+  return boost::json::value(fmt::format("{:%FT%T}Z", ms));
+}
+
+double seconds(std::chrono::system_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+std::string_view to_string(JobState state) noexcept {
+  for (const auto& [s, name] : state_names) {
+    if (s == state) return name;
+  }
+  return "unknown";
+}
+
+std::optional<JobState> parse_job_state(std::string_view text) noexcept {
+  for (const auto& [s, name] : state_names) {
+    if (name == text) return s;
+  }
+  return std::nullopt;
+}
+
+boost::json::object to_json(const JobSnapshot& job) {
+  boost::json::object out{
+      {"id", std::to_string(job.id)},
+      {"kind", job.kind},
+      {"name", job.name},
+      {"state", to_string(job.state)},
+      {"loop", job.loop},
+      {"timeout_ms", job.timeout.count()},
+      {"created_at", timestamp(job.created)},
+      {"started_at", timestamp(job.started)},
+      {"finished_at", timestamp(job.finished)},
+      {"cancel_requested", job.cancel_requested},
+      {"result", job.result},
+  };
+  out["error"] = job.error.empty() ? boost::json::value(nullptr) : boost::json::value(job.error);
+  if (job.started) {
+    const auto end = job.finished.value_or(std::chrono::system_clock::now());
+    out["run_seconds"] = seconds(end - *job.started);
+  } else {
+    out["run_seconds"] = nullptr;
+  }
+  return out;
+}
+
+}  // namespace loopvisor::service

@@ -1,0 +1,102 @@
+// JobRegistry: accepts jobs, runs each as a task on a loop, and keeps their records.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "job.hpp"
+#include "job_kind.hpp"
+#include "loopvisor/config/daemon_config.hpp"
+#include "loopvisor/supervisor.hpp"
+#include "loopvisor/thread_future.hpp"
+
+namespace loopvisor::service {
+
+/// What POST /v1/jobs asked for, already checked.
+struct JobRequest {
+  const JobKind* kind = nullptr;
+  JobBody body;
+  std::string name;
+  std::chrono::milliseconds timeout{0};
+  /// Where to run it: a loop index, else the loop a key maps to, else the placement policy.
+  std::optional<std::size_t> loop;
+  std::optional<std::string> key;
+};
+
+/// A job that was not accepted. Nothing of it runs and no record is kept.
+class JobRejected : public std::runtime_error {
+ public:
+  /// too_many: max_active jobs are queued or running. loop_busy: the loop's submission queue
+  /// is full. closed: the runtime is shutting down.
+  enum class Reason { too_many, loop_busy, closed };
+  JobRejected(Reason reason, const std::string& message) : std::runtime_error(message), reason_(reason) {}
+  Reason reason() const noexcept { return reason_; }
+
+ private:
+  Reason reason_;
+};
+std::string_view to_string(JobRejected::Reason reason) noexcept;
+
+/// The counts behind the loopvisor_jobs_* metrics.
+struct JobCounts {
+  std::map<std::string, std::uint64_t> submitted;                         ///< by kind
+  std::map<std::pair<std::string, std::string>, std::uint64_t> finished;  ///< by kind, final state
+  std::map<std::string, std::uint64_t> rejected;                          ///< by reason
+  std::size_t active = 0;                                                 ///< queued or running
+  std::size_t retained = 0;                                               ///< records held
+};
+
+/// Every job the daemon accepted: submit() places it on a loop as a task (its body under the
+/// job's time limit) and records each transition (see JobState). At most max_active jobs are
+/// queued or running; finished records are kept until max_finished newer ones finished or a
+/// DELETE forgets them. Every accepted job reaches a final state: it runs, or it is cancelled
+/// (DELETE, or the supervisor's shutdown), and its record says which.
+///
+/// Thread safety: every member is safe from any thread (one mutex; the loops take it once
+/// when a job starts and once when it ends). The registry may be destroyed before jobs end:
+/// they keep the shared record state alive.
+class JobRegistry {
+ public:
+  JobRegistry(Supervisor& supervisor, config::JobsConfig config);
+  ~JobRegistry();
+  JobRegistry(const JobRegistry&) = delete;
+  JobRegistry& operator=(const JobRegistry&) = delete;
+
+  /// Accepts `request` and returns its record (queued), or throws JobRejected. Never blocks.
+  JobSnapshot submit(JobRequest request);
+
+  std::optional<JobSnapshot> get(std::uint64_t id) const;
+
+  /// Records in id order, optionally only those in `state`.
+  struct Page {
+    std::size_t total = 0;  ///< matching records
+    std::vector<JobSnapshot> jobs;
+  };
+  Page list(std::optional<JobState> state, std::size_t offset, std::size_t limit) const;
+
+  /// DELETE: a job not yet final is asked to cancel (queued: cancelled at once; running: at
+  /// its next await) and kept; a final one is forgotten. nullopt for an unknown id.
+  enum class Removal { cancelling, forgotten };
+  std::optional<std::pair<Removal, JobSnapshot>> cancel_or_forget(std::uint64_t id);
+
+  /// A future done once job `id` is final (at once if it already is); invalid for an unknown
+  /// id. Each caller gets its own future: cancelling it does not touch the job.
+  ThreadFuture<void> when_final(std::uint64_t id);
+
+  JobCounts counts() const;
+  const config::JobsConfig& config() const noexcept;
+
+  struct Shared;
+
+ private:
+  Supervisor& supervisor_;
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace loopvisor::service

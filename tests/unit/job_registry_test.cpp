@@ -1,0 +1,297 @@
+// The job API end to end, in process: POST /v1/jobs through the admin server to a real
+// supervisor, each job's states as GET shows them, cancellation, limits and refusals.
+#include "jobs/job_registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include "admin_support.hpp"
+#include "metrics_support.hpp"
+
+namespace loopvisor::test {
+namespace {
+
+using service::JobState;
+
+config::JobsConfig jobs_config() {
+  config::JobsConfig j;
+  j.max_active = 8;
+  j.max_finished = 100;
+  j.default_timeout = 20s;
+  j.exec_allow = {"/bin/sh"};
+  j.exec_max_output_bytes = 16;
+  return j;
+}
+
+struct JobsFixture : AdminFixture {
+  explicit JobsFixture(config::JobsConfig jobs = jobs_config(), config::AdminConfig admin = ephemeral())
+      : AdminFixture(quick_shutdown(), std::move(admin), {}, std::move(jobs)) {}
+  static SupervisorOptions quick_shutdown() {
+    auto o = watched();
+    o.shutdown_grace = 100ms;  // jobs a test leaves running are cancelled, not waited for
+    return o;
+  }
+};
+
+/// POSTs `body`; expects 202 and returns the job's id.
+std::string start(Client& c, const std::string& body) {
+  const auto res = c.post_json("/v1/jobs", body);
+  EXPECT_EQ(res.result(), http::status::accepted) << res.body();
+  const auto job = body_of(res);
+  EXPECT_EQ(res[http::field::location], "/v1/jobs/" + std::string(job.at("id").as_string()));
+  return std::string(job.at("id").as_string());
+}
+
+/// The job's record once it has ended (waiting up to the test bound, without polling).
+json::object final_record(Client& c, const std::string& id) {
+  const auto res = c.get("/v1/jobs/" + id + "?wait_ms=20000");
+  EXPECT_EQ(res.result(), http::status::ok) << res.body();
+  return body_of(res);
+}
+
+std::string message_of(const http::response<http::string_body>& res) {
+  return std::string(body_of(res).at("message").as_string());
+}
+
+TEST(JobApi, SleepJobRunsOnItsLoopAndWaitingReturnsItsResult) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 20}, "name": "nap", "loop": 1})");
+  const auto job = final_record(c, id);
+  EXPECT_EQ(job.at("state"), "succeeded");
+  EXPECT_EQ(job.at("name"), "nap");
+  EXPECT_EQ(job.at("loop"), 1);
+  EXPECT_EQ(job.at("result").at("slept_ms"), 20);
+  EXPECT_TRUE(job.at("error").is_null());
+  EXPECT_GE(job.at("run_seconds").as_double(), 0.02);
+}
+
+TEST(JobApi, SameKeyPicksTheSameLoop) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto a =
+      final_record(c, start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}, "key": "tenant-7"})"));
+  const auto b =
+      final_record(c, start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}, "key": "tenant-7"})"));
+  EXPECT_EQ(a.at("loop"), b.at("loop"));
+  EXPECT_EQ(a.at("loop"), f.supervisor.loop_for_key("tenant-7").index());
+}
+
+TEST(JobApi, DeleteCancelsARunningJobAndItsRecordSaysSo) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 600000}})");
+  ASSERT_TRUE(eventually([&] { return body_of(c.get("/v1/jobs/" + id)).at("state") == "running"; }));
+  const auto res = c.request(http::verb::delete_, "/v1/jobs/" + id);
+  EXPECT_EQ(res.result(), http::status::accepted);
+  EXPECT_EQ(body_of(res).at("cancel_requested"), true);
+  EXPECT_EQ(body_of(res).at("removed"), false);
+  const auto job = final_record(c, id);
+  EXPECT_EQ(job.at("state"), "cancelled");
+  EXPECT_EQ(job.at("error"), "cancelled by a DELETE request");
+}
+
+TEST(JobApi, AQueuedJobCancelledBeforeItStartsNeverRuns) {
+  JobsFixture f;
+  auto c = f.client();
+  Signal release;
+  f.supervisor.loop(0).call_soon_threadsafe([&] { release.wait(); });  // loop 0 cannot start it
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}, "loop": 0})");
+  const auto res = c.request(http::verb::delete_, "/v1/jobs/" + id);
+  release.set();
+  EXPECT_EQ(res.result(), http::status::accepted);
+  const auto job = final_record(c, id);
+  EXPECT_EQ(job.at("state"), "cancelled");
+  EXPECT_TRUE(job.at("started_at").is_null()) << "it never ran";
+  EXPECT_EQ(job.at("error"), "cancelled by a DELETE request before it started");
+}
+
+TEST(JobApi, DeleteForgetsAFinishedJob) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}})");
+  EXPECT_EQ(final_record(c, id).at("state"), "succeeded");
+  const auto res = c.request(http::verb::delete_, "/v1/jobs/" + id);
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(body_of(res).at("removed"), true);
+  EXPECT_EQ(c.get("/v1/jobs/" + id).result(), http::status::not_found);
+  EXPECT_EQ(c.request(http::verb::delete_, "/v1/jobs/" + id).result(), http::status::not_found);
+}
+
+TEST(JobApi, AJobPastItsTimeLimitEndsTimedOut) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 600000}, "timeout_ms": 50})");
+  const auto job = final_record(c, id);
+  EXPECT_EQ(job.at("state"), "timed_out");
+  EXPECT_EQ(job.at("timeout_ms"), 50);
+  EXPECT_NE(std::string(job.at("error").as_string()).find("50 ms"), std::string::npos);
+}
+
+TEST(JobApi, ExecJobKeepsExitCodeAndOutputAndFailsOnNonZeroExit) {
+  JobsFixture f;
+  auto c = f.client();
+  auto job =
+      final_record(c, start(c, R"({"kind": "exec", "args": {"argv": ["/bin/sh", "-c", "cat; echo done"],
+                                        "input": "in:"}})"));
+  EXPECT_EQ(job.at("state"), "succeeded");
+  EXPECT_EQ(job.at("result").at("stdout"), "in:done\n");
+  EXPECT_EQ(job.at("result").at("exit_code"), 0);
+
+  job = final_record(c, start(c, R"({"kind": "exec", "args": {"argv": ["/bin/sh", "-c",
+                                    "printf '\\377' >&2; printf 0123456789abcdefXYZ; exit 3"]}})"));
+  EXPECT_EQ(job.at("state"), "failed");
+  EXPECT_EQ(job.at("error"), "/bin/sh exited with code 3");
+  EXPECT_EQ(job.at("result").at("exit_code"), 3);
+  EXPECT_EQ(job.at("result").at("stdout"), "0123456789abcdef") << "cut at exec_max_output_bytes";
+  EXPECT_EQ(job.at("result").at("stdout_truncated"), true);
+  EXPECT_EQ(job.at("result").at("stderr"), "\xEF\xBF\xBD") << "a byte that is not UTF-8 is replaced";
+}
+
+TEST(JobApi, ExecOfAProgramNotAllowedIsForbidden) {
+  JobsFixture f;
+  auto c = f.client();
+  auto res = c.post_json("/v1/jobs", R"({"kind": "exec", "args": {"argv": ["/bin/ls"]}})");
+  EXPECT_EQ(res.result(), http::status::forbidden);
+  EXPECT_NE(message_of(res).find("/bin/ls"), std::string::npos);
+
+  auto off = jobs_config();
+  off.exec_allow.clear();
+  JobsFixture g(off);
+  auto d = g.client();
+  res = d.post_json("/v1/jobs", R"({"kind": "exec", "args": {"argv": ["/bin/sh"]}})");
+  EXPECT_EQ(res.result(), http::status::forbidden);
+  EXPECT_NE(message_of(res).find("exec_allow"), std::string::npos);
+}
+
+TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
+  JobsFixture f;
+  auto c = f.client();
+  const std::pair<const char*, const char*> cases[] = {
+      {"not json", "not JSON"},
+      {"[1]", "JSON object"},
+      {R"({"args": {}})", "'kind' is required"},
+      {R"({"kind": "bake"})", "kind 'bake' is not known"},
+      {R"({"kind": "sleep", "color": 1})", "unknown field 'color'"},
+      {R"({"kind": "sleep", "args": []})", "'args' must be a JSON object"},
+      {R"({"kind": "sleep"})", "args.duration_ms is required"},
+      {R"({"kind": "sleep", "args": {"duration_ms": -1}})", "args.duration_ms must be an integer"},
+      {R"({"kind": "sleep", "args": {"duration_ms": 1, "x": 2}})", "args.x"},
+      {R"({"kind": "sleep", "args": {"duration_ms": 1}, "timeout_ms": 0})", "'timeout_ms' must be"},
+      {R"({"kind": "sleep", "args": {"duration_ms": 1}, "loop": 2})",
+       "'loop' must be a loop index from 0 to 1"},
+      {R"({"kind": "sleep", "args": {"duration_ms": 1}, "loop": 0, "key": "k"})", "not both"},
+      {R"({"kind": "exec", "args": {"argv": []}})", "args.argv is required"},
+      {R"({"kind": "exec", "args": {"argv": ["/bin/sh", 1]}})", "args.argv[] must be a string"},
+  };
+  for (const auto& [body, expected] : cases) {
+    const auto res = c.post_json("/v1/jobs", body);
+    EXPECT_EQ(res.result(), http::status::bad_request) << body;
+    EXPECT_NE(message_of(res).find(expected), std::string::npos) << body << " -> " << message_of(res);
+  }
+  http::request<http::string_body> form{http::verb::post, "/v1/jobs", 11};
+  form.set(http::field::content_type, "application/x-www-form-urlencoded");
+  form.body() = "kind=sleep";
+  EXPECT_EQ(c.send(form).result(), http::status::unsupported_media_type);
+  EXPECT_EQ(c.get("/v1/jobs/abc").result(), http::status::not_found);
+  EXPECT_EQ(c.get("/v1/jobs/1/more").result(), http::status::not_found);
+  EXPECT_EQ(c.get("/v1/jobs?state=done").result(), http::status::bad_request);
+  EXPECT_EQ(c.get("/v1/jobs/1?wait_ms=x").result(), http::status::bad_request);
+  EXPECT_EQ(body_of(c.get("/v1/jobs")).at("total"), 0) << "nothing refused was recorded";
+}
+
+TEST(JobApi, BeyondMaxActiveJobsAreRefusedWith429AndAcceptedOnesAreKept) {
+  auto config = jobs_config();
+  config.max_active = 2;
+  JobsFixture f(config);
+  auto c = f.client();
+  const auto a = start(c, R"({"kind": "sleep", "args": {"duration_ms": 600000}})");
+  const auto b = start(c, R"({"kind": "sleep", "args": {"duration_ms": 600000}})");
+  const auto res = c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 0}})");
+  EXPECT_EQ(res.result(), http::status::too_many_requests);
+  EXPECT_EQ(res[http::field::retry_after], "1");
+  EXPECT_NE(message_of(res).find("max_active"), std::string::npos);
+  EXPECT_EQ(body_of(c.get("/v1/jobs?state=running")).at("total").as_int64() +
+                body_of(c.get("/v1/jobs?state=queued")).at("total").as_int64(),
+            2);
+  // Once one ends there is room again.
+  EXPECT_EQ(c.request(http::verb::delete_, "/v1/jobs/" + a).result(), http::status::accepted);
+  EXPECT_EQ(final_record(c, a).at("state"), "cancelled");
+  start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}})");
+  (void)b;
+  const auto metrics = c.get("/metrics").body();
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_rejected_total{reason=\"too_many\"} 1")) << metrics;
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_submitted_total{kind=\"sleep\"} 3")) << metrics;
+}
+
+TEST(JobApi, OldestFinishedRecordsAreForgottenBeyondMaxFinished) {
+  auto config = jobs_config();
+  config.max_finished = 2;
+  JobsFixture f(config);
+  auto c = f.client();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}, "loop": 0})"));
+    final_record(c, ids.back());
+  }
+  EXPECT_EQ(c.get("/v1/jobs/" + ids[0]).result(), http::status::not_found);
+  EXPECT_EQ(c.get("/v1/jobs/" + ids[2]).result(), http::status::ok);
+  const auto list = body_of(c.get("/v1/jobs?limit=1"));
+  EXPECT_EQ(list.at("total"), 2);
+  EXPECT_EQ(list.at("jobs").as_array()[0].at("id").as_string(), ids[1]);
+  EXPECT_EQ(list.at("next_offset"), 1);
+}
+
+TEST(JobApi, DrainingRefusesNewJobsWhileRunningOnesEndOnShutdownAsCancelled) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 600000}})");
+  ASSERT_TRUE(eventually([&] { return body_of(c.get("/v1/jobs/" + id)).at("state") == "running"; }));
+  f.readiness.start_draining();
+  const auto res = c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 0}})");
+  EXPECT_EQ(res.result(), http::status::service_unavailable);
+  EXPECT_EQ(body_of(res).at("error"), "draining");
+  (void)f.supervisor.shutdown(50ms);
+  // The admin server still answers after the runtime has gone: the record tells how it ended.
+  const auto job = body_of(c.get("/v1/jobs/" + id));
+  EXPECT_EQ(job.at("state"), "cancelled");
+  EXPECT_EQ(job.at("error"), "cancelled by the daemon's shutdown");
+}
+
+TEST(JobApi, ASubmissionThatReachesAClosedRuntimeIsRefusedNotLost) {
+  JobsFixture f;
+  auto c = f.client();
+  (void)f.supervisor.shutdown(0ms);
+  const auto closed = c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 0}})");
+  EXPECT_EQ(closed.result(), http::status::service_unavailable);
+  EXPECT_EQ(body_of(closed).at("error"), "closed");
+  EXPECT_EQ(body_of(c.get("/v1/jobs")).at("total"), 0);
+}
+
+TEST(JobApi, JobRoutesNeedTheTokenAndAnswer404WhenJobsAreOff) {
+  auto admin = AdminFixture::ephemeral();
+  admin.auth_token = "s3cret";
+  JobsFixture f(jobs_config(), admin);
+  auto c = f.client();
+  EXPECT_EQ(c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 0}})").result(),
+            http::status::unauthorized);
+  EXPECT_EQ(c.get("/v1/jobs").result(), http::status::unauthorized);
+
+  AdminFixture without_jobs;
+  const auto res = without_jobs.client().get("/v1/jobs");
+  EXPECT_EQ(res.result(), http::status::not_found);
+  EXPECT_EQ(body_of(res).at("error"), "jobs_disabled");
+}
+
+TEST(JobApi, JobMetricsPassPromtool) {
+  JobsFixture f;
+  auto c = f.client();
+  final_record(c, start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}})"));
+  const auto metrics = c.get("/metrics").body();
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_finished_total{kind=\"sleep\",state=\"succeeded\"} 1"))
+      << metrics;
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_active 0"));
+  EXPECT_EQ(promtool_findings(metrics), "");
+}
+
+}  // namespace
+}  // namespace loopvisor::test
