@@ -44,13 +44,20 @@ assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
 assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
 assert c["ports"][0]["containerPort"] == 9470
 assert pod["enableServiceLinks"] is False
+# The token the ConfigMap names comes from the Secret volume.
+mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+volumes = {v["name"]: v for v in pod["volumes"]}
+assert volumes["admin-token"]["secret"]["secretName"] == "loopvisord-admin-token"
+assert 'auth_token_file = "%s/token"' % mounts["admin-token"] in docs["ConfigMap"]["data"]["loopvisor.toml"]
 svc = docs["Service"]
 assert svc["metadata"]["annotations"]["prometheus.io/port"] == "9470"
 assert svc["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
 mon = yaml.safe_load(open(sys.argv[2]))
 assert mon["spec"]["endpoints"][0]["port"] == svc["spec"]["ports"][0]["name"]
-open(sys.argv[3], "w").write(docs["ConfigMap"]["data"]["loopvisor.toml"])
+open(sys.argv[3], "w").write(docs["ConfigMap"]["data"]["loopvisor.toml"].replace(
+    "/etc/loopvisor-token/token", sys.argv[3] + ".token"))
 PY
+echo "k8s-test-token" > "$work/k8s.toml.token"
 "$daemon" --print-config --config "$work/k8s.toml" > "$work/k8s.printed" || fail "the ConfigMap's TOML: $(cat "$work/k8s.printed")"
 grep -q '^listen = "0.0.0.0:9470"' "$work/k8s.printed" || fail "the ConfigMap does not listen on 0.0.0.0:9470"
 echo "deploy files test passed"

@@ -52,7 +52,7 @@ struct AdminConfig {
   std::size_t max_connections = 256;
   /// Largest page /debug/tasks returns (?limit= may ask for less).
   std::size_t max_page = 1000;
-  /// A file holding the bearer token /debug/* requires ("": no token, open). /metrics and the
+  /// A file holding the bearer token /debug/* and /v1/jobs require ("": no token, open). /metrics and the
   /// health routes never ask for one. The loader reads it into `auth_token`.
   std::string auth_token_file;
   std::string auth_token;  ///< read from auth_token_file; never printed
