@@ -1,6 +1,8 @@
 // AdminServer: acceptor, connection limit and the control thread.
 #include "admin_server.hpp"
 
+#include "../jobs/job_registry.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -101,6 +103,9 @@ AdminServer::~AdminServer() {
     impl->io.stop();  // open connections end here; their frames are destroyed with io
   });
   if (impl_->thread.joinable()) impl_->thread.join();
+  // Requests waiting for a job (GET ?wait_ms) die with `io`: a job ending later must not
+  // post their wake-up to it.
+  if (impl_->context.jobs != nullptr) impl_->context.jobs->drop_waiters();
 }
 
 tcp::endpoint AdminServer::local_endpoint() const { return impl_->bound; }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <functional>
 #include <mutex>
 
 #include "loopvisor/errors.hpp"
@@ -20,15 +21,9 @@ namespace {
 struct Entry {
   JobSnapshot snapshot;
   JobBody body;
-  ThreadFuture<void> future;  // set once submitted; guarded by Shared::mu
-  std::vector<std::shared_ptr<detail::FutureState<void>>> waiters;
+  ThreadFuture<void> future;                               // set once submitted; guarded by Shared::mu
+  std::map<std::uint64_t, std::function<void()>> waiters;  // by token; see on_final()
 };
-
-using Waiters = std::vector<std::shared_ptr<detail::FutureState<void>>>;
-
-void wake(Waiters& waiters) {
-  for (auto& w : waiters) w->set_value();
-}
 
 }  // namespace
 
@@ -41,6 +36,7 @@ struct JobRegistry::Shared {
   std::deque<std::uint64_t> finished_order;              // guarded by mu: ids as they ended
   std::size_t final_records = 0;                         // guarded by mu
   std::uint64_t next_id = 1;                             // guarded by mu
+  std::uint64_t next_waiter = 1;                         // guarded by mu
   JobCounts counts;                                      // guarded by mu (retained computed)
 
   /// queued → running; false if the job was cancelled before its task began.
@@ -54,7 +50,6 @@ struct JobRegistry::Shared {
 
   /// Any state not final → `state`; no-op if already final.
   void finish(Entry& entry, JobState state, boost::json::value result, std::string error) {
-    Waiters waiters;
     {
       std::lock_guard guard(mu);
       auto& s = entry.snapshot;
@@ -65,7 +60,9 @@ struct JobRegistry::Shared {
       s.error = std::move(error);
       --counts.active;
       ++counts.finished[{s.kind, std::string(to_string(state))}];
-      waiters.swap(entry.waiters);
+      // Woken under the lock, so drop_waiters() never races a wake-up (which only posts).
+      for (auto& [token, wake] : entry.waiters) wake();
+      entry.waiters.clear();
       // Success is routine (debug); every other end is worth a line at info.
       spdlog::log(state == JobState::succeeded ? spdlog::level::debug : spdlog::level::info,
                   "job {} ({} '{}') on loop {} ended {}{}{}", s.id, s.kind, s.name, s.loop, to_string(state),
@@ -74,7 +71,6 @@ struct JobRegistry::Shared {
       finished_order.push_back(s.id);
       forget_oldest();
     }
-    wake(waiters);
   }
 
   /// Drops the oldest final records beyond max_finished. Caller holds mu.
@@ -269,29 +265,30 @@ std::optional<std::pair<JobRegistry::Removal, JobSnapshot>> JobRegistry::cancel_
   return std::pair{Removal::cancelling, entry->snapshot};
 }
 
-ThreadFuture<void> JobRegistry::when_final(std::uint64_t id) {
-  auto state = detail::make_future_state<void>();
-  {
-    std::lock_guard guard(shared_->mu);
-    const auto it = shared_->jobs.find(id);
-    if (it == shared_->jobs.end()) return {};
-    auto& entry = *it->second;
-    if (!is_final(entry.snapshot.state)) {
-      // Waiters that gave up (their future was cancelled) go now, so polling stays bounded.
-      std::erase_if(entry.waiters,
-                    [](const auto& w) { return w->status() != detail::FutureStateBase::Status::pending; });
-      entry.waiters.push_back(state);
-      return ThreadFuture<void>(std::move(state));
-    }
-  }
-  state->set_value();
-  return ThreadFuture<void>(std::move(state));
+std::optional<std::uint64_t> JobRegistry::on_final(std::uint64_t id, std::function<void()> wake) {
+  std::lock_guard guard(shared_->mu);
+  const auto it = shared_->jobs.find(id);
+  if (it == shared_->jobs.end() || is_final(it->second->snapshot.state)) return std::nullopt;
+  const std::uint64_t token = shared_->next_waiter++;
+  it->second->waiters.emplace(token, std::move(wake));
+  return token;
+}
+
+void JobRegistry::forget_waiter(std::uint64_t id, std::uint64_t token) noexcept {
+  std::lock_guard guard(shared_->mu);
+  if (const auto it = shared_->jobs.find(id); it != shared_->jobs.end()) it->second->waiters.erase(token);
+}
+
+void JobRegistry::drop_waiters() noexcept {
+  std::lock_guard guard(shared_->mu);
+  for (auto& [id, entry] : shared_->jobs) entry->waiters.clear();
 }
 
 JobCounts JobRegistry::counts() const {
   std::lock_guard guard(shared_->mu);
   JobCounts out = shared_->counts;
   out.retained = shared_->jobs.size();
+  for (const auto& [id, entry] : shared_->jobs) out.waiting += entry->waiters.size();
   return out;
 }
 

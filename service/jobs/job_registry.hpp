@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@ struct JobCounts {
   std::map<std::string, std::uint64_t> rejected;                          ///< by reason
   std::size_t active = 0;                                                 ///< queued or running
   std::size_t retained = 0;                                               ///< records held
+  std::size_t waiting = 0;  ///< on_final() waiters not yet called (requests waiting for a job)
 };
 
 /// Every job the daemon accepted: submit() places it on a loop as a task (its body under the
@@ -85,9 +87,16 @@ class JobRegistry {
   enum class Removal { cancelling, forgotten };
   std::optional<std::pair<Removal, JobSnapshot>> cancel_or_forget(std::uint64_t id);
 
-  /// A future done once job `id` is final (at once if it already is); invalid for an unknown
-  /// id. Each caller gets its own future: cancelling it does not touch the job.
-  ThreadFuture<void> when_final(std::uint64_t id);
+  /// Calls `wake()` once job `id` is final, from the thread that ends it and under the
+  /// registry's lock: `wake` must be quick and only hand the news on (post it), never call
+  /// back into the registry. Returns a token for forget_waiter(), or nullopt (and drops
+  /// `wake`) if the job is unknown or already final.
+  std::optional<std::uint64_t> on_final(std::uint64_t id, std::function<void()> wake);
+  /// Drops the waiter `token` of job `id` if it has not been called yet.
+  void forget_waiter(std::uint64_t id, std::uint64_t token) noexcept;
+  /// Drops every waiter not yet called: what they would post to is going away (the admin
+  /// server calls this as it stops, while its io_context still exists).
+  void drop_waiters() noexcept;
 
   JobCounts counts() const;
   const config::JobsConfig& config() const noexcept;

@@ -267,6 +267,20 @@ TEST(JobApi, ASubmissionThatReachesAClosedRuntimeIsRefusedNotLost) {
   EXPECT_EQ(body_of(c.get("/v1/jobs")).at("total"), 0);
 }
 
+TEST(JobApi, WaitingRequestsThatEndWithTheServerAreNeverWokenAfterIt) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 600000}})");
+  c.send_raw("GET /v1/jobs/" + id + "?wait_ms=60000 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  ASSERT_TRUE(eventually([&] { return f.jobs->counts().waiting == 1; }));
+  f.server.reset();  // the waiting request's frame goes with the admin thread's io_context
+  EXPECT_EQ(f.jobs->counts().waiting, 0u);
+  // The job ends after the server has gone: its end must not reach the destroyed server
+  // (ASan reports it if it does).
+  ASSERT_TRUE(f.jobs->cancel_or_forget(std::stoull(id)).has_value());
+  ASSERT_TRUE(eventually([&] { return f.jobs->get(std::stoull(id))->state == JobState::cancelled; }));
+}
+
 TEST(JobApi, JobRoutesNeedTheTokenAndAnswer404WhenJobsAreOff) {
   auto admin = AdminFixture::ephemeral();
   admin.auth_token = "s3cret";
