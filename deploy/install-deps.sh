@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package loopvisor's build, tests and benchmarks need; safe to re-run.
-# With --runtime, only what a built loopvisord needs to run (for the container's final stage).
+# With --runtime, only what a built loopvisord needs to run (for the container's final stage);
+# --list-runtime prints those packages (tests check them against the binary's libraries).
 set -euo pipefail
 
+# One package per shared library loopvisord links (Boost.Process v2 brings Boost.Filesystem),
+# plus tini for the container. libc6, libgcc-s1 and libstdc++6 are in every Debian image.
 runtime_packages=(
-  libboost-thread1.81.0 libboost-json1.81.0 libboost-url1.81.0 libboost-program-options1.81.0
-  libprometheus-cpp-core1.0 libtomlplusplus3 libspdlog1.10 libfmt9 tini ca-certificates
+  libboost-thread1.81.0 libboost-filesystem1.81.0 libboost-json1.81.0 libboost-url1.81.0
+  libboost-program-options1.81.0 libprometheus-cpp-core1.0 libtomlplusplus3 libspdlog1.10 libfmt9
+  tini ca-certificates
 )
 
 packages=(
@@ -30,10 +34,13 @@ packages=(
   tini
 )
 
-if [[ ${1:-} == "--runtime" ]]; then
+if [[ ${1:-} == "--list-runtime" ]]; then
+  printf '%s\n' "${runtime_packages[@]}"
+  exit 0
+elif [[ ${1:-} == "--runtime" ]]; then
   packages=("${runtime_packages[@]}")
 elif [[ -n ${1:-} ]]; then
-  echo "install-deps: unknown argument '$1' (expected nothing or --runtime)" >&2
+  echo "install-deps: unknown argument '$1' (expected nothing, --runtime or --list-runtime)" >&2
   exit 2
 fi
 

@@ -60,4 +60,16 @@ PY
 echo "k8s-test-token" > "$work/k8s.toml.token"
 "$daemon" --print-config --config "$work/k8s.toml" > "$work/k8s.printed" || fail "the ConfigMap's TOML: $(cat "$work/k8s.printed")"
 grep -q '^listen = "0.0.0.0:9470"' "$work/k8s.printed" || fail "the ConfigMap does not listen on 0.0.0.0:9470"
+# The container's runtime stage installs a package for every shared library loopvisord links.
+runtime=$("$src/deploy/install-deps.sh" --list-runtime)
+while read -r lib path; do
+  [[ -n $path ]] || continue
+  owner=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n1 | cut -d: -f1) || true
+  [[ -n $owner ]] || owner=$(dpkg -S "$path" 2>/dev/null | head -n1 | cut -d: -f1) || true
+  case $owner in
+    libc6 | libgcc-s1 | libstdc++6) ;;     # in every Debian image (apt needs them)
+    libasan8 | libubsan1 | libtsan2) ;;  # sanitizer builds only
+    *) grep -qx "$owner" <<< "$runtime" || fail "loopvisord links $lib from package '$owner', which install-deps.sh --runtime does not install" ;;
+  esac
+done < <(ldd "$daemon" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}')
 echo "deploy files test passed"
