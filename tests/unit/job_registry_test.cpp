@@ -173,6 +173,7 @@ TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
       {R"({"kind": "bake"})", "kind 'bake' is not known"},
       {R"({"kind": "sleep", "color": 1})", "unknown field 'color'"},
       {R"({"kind": "sleep", "args": []})", "'args' must be a JSON object"},
+      {R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "a\nb"})", "without control characters"},
       {R"({"kind": "sleep"})", "args.duration_ms is required"},
       {R"({"kind": "sleep", "args": {"duration_ms": -1}})", "args.duration_ms must be an integer"},
       {R"({"kind": "sleep", "args": {"duration_ms": 1, "x": 2}})", "args.x"},

@@ -1,6 +1,8 @@
 // POST /v1/jobs: a JSON job request, checked field by field, then handed to the registry.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 
@@ -67,8 +69,13 @@ std::optional<Response> read_request(const Request& message, const AdminContext&
   }
 
   if (const auto* name = fields.if_contains("name")) {
-    if (!name->is_string() || name->get_string().size() > max_name_bytes) {
-      return bad_request(fmt::format("'name' must be a string of at most {} bytes", max_name_bytes));
+    // Names reach the log: no control characters, so a name cannot forge log lines.
+    const bool ok = name->is_string() && name->get_string().size() <= max_name_bytes &&
+                    std::none_of(name->get_string().begin(), name->get_string().end(),
+                                 [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+    if (!ok) {
+      return bad_request(fmt::format("'name' must be a string of at most {} bytes without control characters",
+                                     max_name_bytes));
     }
     out.name = name->get_string();
   }
