@@ -118,6 +118,9 @@ boost::asio::awaitable<void> run_job(std::shared_ptr<JobRegistry::Shared> shared
   } catch (const std::exception& e) {
     end = JobState::failed;
     error = e.what();
+  } catch (...) {
+    end = JobState::failed;
+    error = "failed with an exception that is not a std::exception";
   }
   entry->body = nullptr;  // what it captured goes now, not with the record
   if (cancelled) {
