@@ -14,8 +14,11 @@ COPY --from=build /src/build/release/service/loopvisord /usr/local/bin/loopvisor
 COPY config/loopvisor.toml /etc/loopvisor/loopvisor.toml
 RUN useradd --system --no-create-home loopvisor
 USER loopvisor
-# The shipped config, with the admin server reachable from outside the container.
-ENV LOOPVISOR_CONFIG=/etc/loopvisor/loopvisor.toml LOOPVISOR_ADMIN_LISTEN=0.0.0.0:9470
+# The shipped config, with the admin server reachable from outside the container, and a
+# shutdown grace that ends inside `docker stop`'s default 10 s (SIGKILL after that); with
+# `docker stop -t N` or a longer grace period, raise LOOPVISOR_SHUTDOWN_GRACE_MS to match.
+ENV LOOPVISOR_CONFIG=/etc/loopvisor/loopvisor.toml LOOPVISOR_ADMIN_LISTEN=0.0.0.0:9470 \
+    LOOPVISOR_SHUTDOWN_GRACE_MS=8000
 EXPOSE 9470
 # Docker-only; asks /healthz with the binary itself (no curl in a slim image).
 HEALTHCHECK --interval=10s --timeout=5s --retries=3 CMD ["/usr/local/bin/loopvisord", "healthcheck"]

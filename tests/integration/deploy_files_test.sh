@@ -60,6 +60,25 @@ PY
 echo "k8s-test-token" > "$work/k8s.toml.token"
 "$daemon" --print-config --config "$work/k8s.toml" > "$work/k8s.printed" || fail "the ConfigMap's TOML: $(cat "$work/k8s.printed")"
 grep -q '^listen = "0.0.0.0:9470"' "$work/k8s.printed" || fail "the ConfigMap does not listen on 0.0.0.0:9470"
+# Dockerfile: its LOOPVISOR_* settings are valid, and the shutdown grace ends before
+# `docker stop`'s default 10 s run out.
+mapfile -t docker_env < <(python3 - "$src/Dockerfile" <<'PY'
+import re, shlex, sys
+text = open(sys.argv[1]).read().replace("\\\n", " ")
+for line in text.splitlines():
+    if line.startswith("ENV "):
+        for item in shlex.split(line[4:]):
+            name, _, value = item.partition("=")
+            if name.startswith("LOOPVISOR_") and name != "LOOPVISOR_CONFIG":
+                print(f"{name}={value}")
+PY
+)
+env "${docker_env[@]}" "$daemon" --print-config --config "$src/config/loopvisor.toml" > "$work/docker.printed" ||
+  fail "the Dockerfile's settings: $(cat "$work/docker.printed")"
+grace=$(sed -n 's/^grace_ms = \([0-9]*\).*/\1/p' "$work/docker.printed")
+((grace < 10000)) || fail "the image's shutdown grace is ${grace} ms: docker stop kills after 10 s"
+grep -q '^listen = "0.0.0.0:9470"' "$work/docker.printed" || fail "the image does not listen on 0.0.0.0:9470"
+
 # The container's runtime stage installs a package for every shared library loopvisord links.
 runtime=$("$src/deploy/install-deps.sh" --list-runtime)
 while read -r lib path; do
