@@ -41,7 +41,7 @@ struct Loop::Impl {
   std::shared_ptr<detail::CancelRegistry> remote_cancels = std::make_shared<detail::CancelRegistry>();
   std::shared_ptr<detail::CancelRegistry> local_cancels = std::make_shared<detail::CancelRegistry>();
   std::uint64_t local_ticket = 0;
-  std::vector<detail::Callback> batch;  // reused by drain()
+  std::vector<detail::Callback> batch;  // drain_batch slots drain() pops into; empty between drains
 
   std::unordered_map<std::uint64_t, detail::TaskBase*> tasks;  // live tasks by id
 

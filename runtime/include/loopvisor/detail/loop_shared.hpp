@@ -123,6 +123,33 @@ class BusyScope {
 /// a 100 ms stall on every callback without slowing the fast path.
 std::chrono::nanoseconds coarse_now() noexcept;
 
+/// Measures consecutive callbacks on the loop thread with one clock read each (a lap ends
+/// where the next begins) and reports each slow one; what a batch drain uses.
+class SlowLaps {
+ public:
+  explicit SlowLaps(LoopShared* loop) noexcept
+      : loop_(loop != nullptr && loop->slow_threshold().count() > 0 ? loop : nullptr) {
+    if (loop_ != nullptr) mark_ = coarse_now();
+  }
+  /// The callback that just ran, named `what`, ended now.
+  void lap(const char* what) noexcept {
+    if (loop_ == nullptr) return;
+    const auto now = coarse_now();
+    if (now - mark_ > loop_->slow_threshold()) {
+      loop_->report_slow(what, now - mark_);
+      mark_ = coarse_now();  // the report's own time is nobody's lap
+    } else {
+      mark_ = now;
+    }
+  }
+  SlowLaps(const SlowLaps&) = delete;
+  SlowLaps& operator=(const SlowLaps&) = delete;
+
+ private:
+  LoopShared* loop_;  // null: not measuring
+  std::chrono::nanoseconds mark_{0};
+};
+
 /// Measures one callback or task step on the loop thread; reports it if it was slow.
 class SlowScope {
  public:
