@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "admin_support.hpp"
 #include "metrics_support.hpp"
 
@@ -306,6 +309,71 @@ TEST(JobApi, JobMetricsPassPromtool) {
       << metrics;
   EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_active 0"));
   EXPECT_EQ(promtool_findings(metrics), "");
+}
+
+// The registry alone, hammered from several threads: every accepted job ends in exactly one
+// final state, every waiter is called exactly once, and the counts add up.
+TEST(JobRegistry, EveryAcceptedJobEndsOnceUnderConcurrentSubmitCancelAndWait) {
+  SupervisorOptions options;
+  options.loops = 2;
+  Supervisor supervisor(options);
+  auto config = jobs_config();
+  config.max_active = 32;
+  config.max_finished = 100000;
+  service::JobRegistry registry(supervisor, config);
+
+  constexpr int threads = 4;
+  constexpr int per_thread = 150;
+  std::atomic<int> accepted{0}, refused{0}, waiters{0}, woken{0};
+  std::vector<std::vector<std::uint64_t>> ids(threads);
+  std::vector<std::thread> producers;
+  for (int t = 0; t < threads; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        service::JobRequest request;
+        request.kind = service::find_job_kind("sleep");
+        request.body = request.kind->prepare(json::object{{"duration_ms", (i % 3 == 0) ? 0 : 1 + i % 2}},
+                                             registry.config());
+        request.timeout = (i % 7 == 0) ? 1ms : 10s;  // some end timed_out
+        if (i % 5 == 0) request.key = "same";
+        try {
+          const auto job = registry.submit(std::move(request));
+          ++accepted;
+          bool forgotten = false;
+          if (i % 4 == 0) {
+            const auto removal = registry.cancel_or_forget(job.id);  // a job already over is forgotten
+            forgotten = removal && removal->first == service::JobRegistry::Removal::forgotten;
+            if (forgotten) EXPECT_TRUE(service::is_final(removal->second.state));
+          }
+          if (!forgotten) ids[t].push_back(job.id);
+          if (i % 2 == 0 && registry.on_final(job.id, [&] { ++woken; })) ++waiters;
+        } catch (const service::JobRejected& e) {
+          EXPECT_EQ(e.reason(), service::JobRejected::Reason::too_many);
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& p : producers) p.join();
+  ASSERT_TRUE(eventually([&] { return registry.counts().active == 0; }));
+
+  const auto counts = registry.counts();
+  std::uint64_t finished = 0;
+  for (const auto& [key, n] : counts.finished) finished += n;
+  EXPECT_EQ(finished, static_cast<std::uint64_t>(accepted.load()));
+  EXPECT_EQ(counts.submitted.at("sleep"), static_cast<std::uint64_t>(accepted.load()));
+  EXPECT_EQ(accepted + refused, threads * per_thread);
+  const std::uint64_t too_many = counts.rejected.count("too_many") ? counts.rejected.at("too_many") : 0;
+  EXPECT_EQ(too_many, static_cast<std::uint64_t>(refused.load()));
+  EXPECT_EQ(woken.load(), waiters.load()) << "each waiter is called once, when its job ends";
+  EXPECT_EQ(counts.waiting, 0u);
+  for (const auto& list : ids) {
+    for (const auto id : list) {
+      const auto job = registry.get(id);
+      ASSERT_TRUE(job.has_value()) << id;
+      EXPECT_TRUE(service::is_final(job->state)) << id << " " << service::to_string(job->state);
+    }
+  }
 }
 
 }  // namespace
