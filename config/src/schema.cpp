@@ -335,7 +335,8 @@ std::vector<Setting> build_settings() {
       [](auto& c) -> auto& { return c.admin.max_page; }));
   out.push_back(string_setting(
       "admin", "auth_token_file", "admin-auth-token-file",
-      "file holding the bearer token /debug/* and /v1/jobs require (empty: no token); /metrics and health stay open",
+      "file holding the bearer token /debug/* and /v1/jobs require (empty: no token); /metrics and health "
+      "stay open",
       "a path to a readable file with one non-empty line, or \"\" for none",
       [](DaemonConfig& c, std::string_view t) {
         c.admin.auth_token_file = std::string(t);

@@ -32,15 +32,16 @@ const boost::json::value* find_arg(const boost::json::object& args, std::string_
   return it == args.end() ? nullptr : &it->value();
 }
 
+std::optional<std::uint64_t> as_unsigned(const boost::json::value& value) noexcept {
+  if (value.is_uint64()) return value.get_uint64();
+  if (value.is_int64() && value.get_int64() >= 0) return static_cast<std::uint64_t>(value.get_int64());
+  return std::nullopt;
+}
+
 std::uint64_t unsigned_arg(const boost::json::value& value, std::string_view key, std::uint64_t max) {
-  std::uint64_t v = 0;
-  if (value.is_uint64()) {
-    v = value.get_uint64();
-  } else if (value.is_int64() && value.get_int64() >= 0) {
-    v = static_cast<std::uint64_t>(value.get_int64());
-  } else {
-    throw JobArgumentError(fmt::format("args.{} must be an integer from 0 to {}", key, max));
-  }
+  const auto parsed = as_unsigned(value);
+  if (!parsed) throw JobArgumentError(fmt::format("args.{} must be an integer from 0 to {}", key, max));
+  const std::uint64_t v = *parsed;
   if (v > max)
     throw JobArgumentError(fmt::format("args.{} = {} is more than the largest allowed, {}", key, v, max));
   return v;

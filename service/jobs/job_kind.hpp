@@ -1,7 +1,9 @@
 // JobKind: what kinds of job the job API runs, each checking its own arguments.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -45,6 +47,9 @@ const JobKind* find_job_kind(std::string_view name) noexcept;
 // The kinds, one per file.
 JobBody prepare_sleep_job(const boost::json::object& args, const config::JobsConfig& config);
 JobBody prepare_exec_job(const boost::json::object& args, const config::JobsConfig& config);
+
+/// `value` as a non-negative integer, or nullopt (a negative, fractional or non-number value).
+std::optional<std::uint64_t> as_unsigned(const boost::json::value& value) noexcept;
 
 /// Argument helpers the kinds share: each throws JobArgumentError naming "args.<key>".
 const boost::json::value* find_arg(const boost::json::object& args, std::string_view key);

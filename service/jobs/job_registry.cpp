@@ -50,6 +50,7 @@ struct JobRegistry::Shared {
 
   /// Any state not final → `state`; no-op if already final.
   void finish(Entry& entry, JobState state, boost::json::value result, std::string error) {
+    JobSnapshot ended;
     {
       std::lock_guard guard(mu);
       auto& s = entry.snapshot;
@@ -63,14 +64,19 @@ struct JobRegistry::Shared {
       // Woken under the lock, so drop_waiters() never races a wake-up (which only posts).
       for (auto& [token, wake] : entry.waiters) wake();
       entry.waiters.clear();
-      // Success is routine (debug); every other end is worth a line at info.
-      spdlog::log(state == JobState::succeeded ? spdlog::level::debug : spdlog::level::info,
-                  "job {} ({} '{}') on loop {} ended {}{}{}", s.id, s.kind, s.name, s.loop, to_string(state),
-                  s.error.empty() ? "" : ": ", s.error);
       ++final_records;
       finished_order.push_back(s.id);
       forget_oldest();
+      ended.id = s.id;
+      ended.kind = s.kind;
+      ended.name = s.name;
+      ended.loop = s.loop;
+      ended.error = s.error;
     }
+    // Outside the lock. Success is routine (debug); every other end is worth a line at info.
+    spdlog::log(state == JobState::succeeded ? spdlog::level::debug : spdlog::level::info,
+                "job {} ({} '{}') on loop {} ended {}{}{}", ended.id, ended.kind, ended.name, ended.loop,
+                to_string(state), ended.error.empty() ? "" : ": ", ended.error);
   }
 
   /// Drops the oldest final records beyond max_finished. Caller holds mu.
@@ -189,8 +195,7 @@ JobSnapshot JobRegistry::submit(JobRequest request) {
     s.created = std::chrono::system_clock::now();
     entry->body = std::move(request.body);
     shared.jobs.emplace(s.id, entry);
-    ++shared.counts.active;
-    ++shared.counts.submitted[kind];
+    ++shared.counts.active;  // reserved now, so max_active holds across racing submitters
   }
   const auto id = entry->snapshot.id;
   ThreadFuture<void> future;
@@ -201,7 +206,6 @@ JobSnapshot JobRegistry::submit(JobRequest request) {
     std::lock_guard guard(shared.mu);
     shared.jobs.erase(id);
     --shared.counts.active;
-    --shared.counts.submitted[kind];
     const bool closed = dynamic_cast<const RuntimeClosed*>(&e) != nullptr;
     throw reject(closed ? JobRejected::Reason::closed : JobRejected::Reason::loop_busy,
                  closed ? std::string("the runtime is shutting down; no new jobs")
@@ -221,6 +225,7 @@ JobSnapshot JobRegistry::submit(JobRequest request) {
     shared->finish(*entry, JobState::cancelled, nullptr, std::move(message));
   });
   std::lock_guard guard(shared.mu);
+  ++shared.counts.submitted[kind];
   entry->future = future;
   return entry->snapshot;
 }

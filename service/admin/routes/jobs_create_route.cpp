@@ -84,14 +84,12 @@ std::optional<Response> read_request(const Request& message, const AdminContext&
   out.timeout = config.default_timeout;
   if (const auto* t = fields.if_contains("timeout_ms")) {
     const auto max = static_cast<std::uint64_t>(config.max_timeout.count());
-    const bool ok =
-        (t->is_uint64() && t->get_uint64() >= 1 && t->get_uint64() <= max) ||
-        (t->is_int64() && t->get_int64() >= 1 && static_cast<std::uint64_t>(t->get_int64()) <= max);
-    if (!ok) {
+    const auto ms = as_unsigned(*t);
+    if (!ms || *ms < 1 || *ms > max) {
       return bad_request(
           fmt::format("'timeout_ms' must be an integer from 1 to {} ([jobs] max_timeout_ms)", max));
     }
-    out.timeout = std::chrono::milliseconds(t->to_number<std::int64_t>());
+    out.timeout = std::chrono::milliseconds(*ms);
   }
 
   const std::size_t loops = context.supervisor->size();
@@ -99,11 +97,11 @@ std::optional<Response> read_request(const Request& message, const AdminContext&
   const auto* key = fields.if_contains("key");
   if (loop != nullptr && key != nullptr) return bad_request("give 'loop' or 'key', not both");
   if (loop != nullptr) {
-    const bool ok =
-        (loop->is_uint64() && loop->get_uint64() < loops) ||
-        (loop->is_int64() && loop->get_int64() >= 0 && static_cast<std::uint64_t>(loop->get_int64()) < loops);
-    if (!ok) return bad_request(fmt::format("'loop' must be a loop index from 0 to {}", loops - 1));
-    out.loop = static_cast<std::size_t>(loop->to_number<std::int64_t>());
+    const auto index = as_unsigned(*loop);
+    if (!index || *index >= loops) {
+      return bad_request(fmt::format("'loop' must be a loop index from 0 to {}", loops - 1));
+    }
+    out.loop = static_cast<std::size_t>(*index);
   }
   if (key != nullptr) {
     if (!key->is_string())
