@@ -4,10 +4,10 @@
 # --list-runtime prints those packages (tests check them against the binary's libraries).
 set -euo pipefail
 
-# One package per shared library loopvisord links (Boost.Process v2 brings Boost.Filesystem),
-# plus tini for the container. libc6, libgcc-s1 and libstdc++6 are in every Debian image.
+# One package per shared library loopvisord links, plus tini for the container.
+# libc6, libgcc-s1 and libstdc++6 are in every Debian image.
 runtime_packages=(
-  libboost-thread1.81.0 libboost-filesystem1.81.0 libboost-json1.81.0 libboost-url1.81.0
+  libboost-thread1.81.0 libboost-json1.81.0 libboost-url1.81.0
   libboost-program-options1.81.0 libprometheus-cpp-core1.0 libtomlplusplus3 libspdlog1.10 libfmt9
   tini ca-certificates
 )

@@ -47,6 +47,8 @@ int run_daemon(const config::DaemonConfig& config) {
   const SystemdNotify systemd;  // no-op unless started by systemd with Type=notify
   Readiness readiness;
   std::optional<Supervisor> supervisor_slot;
+  // Declared before the admin server, so routes never outlive it.
+  std::optional<JobRegistry> jobs;
   std::thread stopper;
   ShutdownSignals signals(
       signal_context,
@@ -61,8 +63,11 @@ int run_daemon(const config::DaemonConfig& config) {
         // Shut down off this thread so a second signal can still be handled.
         stopper = std::thread([&] {
           std::this_thread::sleep_for(config.shutdown_readiness_delay);  // load balancers see /readyz fail
+          const auto jobs_before = jobs ? std::optional(jobs->counts()) : std::nullopt;
           const auto report = supervisor_slot->shutdown(config.shutdown_grace);
-          spdlog::info("shutdown complete: {}", report.to_string());
+          // The report counts tasks (a job may run several); jobs are counted apart.
+          spdlog::info("shutdown complete: runtime {}", report.to_string());
+          if (jobs_before) spdlog::info("shutdown complete: {}", describe_jobs_between(*jobs_before, jobs->counts()));
           boost::asio::post(signal_context, [&] {
             signals.cancel();
             signal_context.stop();
@@ -78,8 +83,6 @@ int run_daemon(const config::DaemonConfig& config) {
   for (const auto& s : supervisor.stats()) {
     spdlog::info("loop {} '{}' running, submission queue capacity {}", s.index, s.name, s.queue_capacity);
   }
-  // Declared before the admin server, so routes never outlive it.
-  std::optional<JobRegistry> jobs;
   std::optional<AdminServer> admin;
   if (config.admin.enabled) {
     AdminContext context;

@@ -1,5 +1,6 @@
 // loopvisord entry point: reads the configuration (defaults < file < env < flags) and runs the
 // daemon, or one of the actions (--check-config, --print-config, healthcheck, --help, --version).
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -12,6 +13,9 @@
 #include "loopvisor/version.hpp"
 
 int main(int argc, char** argv) {
+  // A write to a pipe or socket whose reader is gone must fail with EPIPE, not kill the daemon
+  // and every job it runs. (Exec children get the default disposition back.)
+  std::signal(SIGPIPE, SIG_IGN);
   namespace config = loopvisor::config;
   config::CommandLine command;
   config::LoadedConfig loaded;

@@ -5,7 +5,13 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -64,17 +70,33 @@ std::size_t invalid_utf8_at(std::string_view text) {
   return std::string_view::npos;
 }
 
-/// Offset of the first byte the loader refuses before toml++ sees it, or npos: a control
+/// Why the loader refuses a text before toml++ sees it, and where.
+struct Refusal {
+  std::size_t at = std::string_view::npos;
+  const char* why = nullptr;
+};
+
+constexpr std::size_t max_config_bytes = 1024 * 1024;
+constexpr std::size_t max_key_components = 16;  // a.b.c = 1 or [a.b.c]: settings need two
+constexpr std::size_t max_key_length = 256;     // characters of one line's key, unquoted parts
+constexpr std::size_t max_nesting = 32;         // arrays and inline tables inside each other
+
+/// The first thing the loader refuses before toml++ sees it (`why` null if none): a control
 /// character but tab and line endings (TOML allows none), a table header with no key, and any
 /// non-ASCII byte outside a comment. toml++ 3.3.0 tests characters of a value it scans with
 /// is_non_ascii_horizontal_whitespace, which reaches __builtin_unreachable for most of
 /// U+00A1..U+0499, U+2C6E..U+3067 and U+FBF6..U+FEFE, and its scan does not always stop where a
 /// string would (found by tests/fuzz). No setting takes a non-ASCII value, so only comments
-/// may carry them.
-std::size_t stray_non_ascii_at(std::string_view text) {
+/// may carry them. Also refused: keys of more than max_key_components parts or longer than
+/// max_key_length, and values nested deeper than max_nesting: toml++'s parser recurses on
+/// each, and ~35,000 levels overflow an 8 MiB stack.
+Refusal refused_at(std::string_view text) {
   enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
-  std::size_t array_depth = 0;  // value arrays open in code
+  std::string open;             // value arrays '[' and inline tables '{' open in code, innermost last
   bool line_start = true;       // only whitespace so far on this line (in code)
+  bool in_key = true;           // this line has had no '=' yet: what is read is a key or header
+  std::size_t key_dots = 0;
+  std::size_t key_length = 0;
   const auto at = [&](std::size_t i, std::string_view what) { return text.substr(i, what.size()) == what; };
   const auto non_ascii = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
   std::size_t i = 0;
@@ -89,12 +111,18 @@ std::size_t stray_non_ascii_at(std::string_view text) {
     const auto byte = static_cast<unsigned char>(c);
     // TOML permits no raw control character but tab and line endings, anywhere; toml++ 3.3.0
     // assumes (TOML_ASSERT_ASSUME) it never meets one in a table header.
-    if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) return i;
+    if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
+      return {i, "a control character; TOML allows only tab and line endings"};
+    }
     switch (in) {
       case In::code:
-        if (non_ascii(c)) return i;
+        if (non_ascii(c)) return {i, "a non-ASCII character outside a comment; no setting takes one"};
         if (c == '\n') {
           line_start = true;
+          if (open.empty()) {
+            in_key = true;
+            key_dots = key_length = 0;
+          }
           ++i;
           break;
         }
@@ -102,7 +130,7 @@ std::size_t stray_non_ascii_at(std::string_view text) {
           ++i;
           break;
         }
-        if (c == '[' && line_start && array_depth == 0) {
+        if (c == '[' && line_start && open.empty()) {
           // A table header: toml++ 3.3.0 assumes (TOML_ASSERT_ASSUME) a key follows.
           std::size_t k = i + 1;
           if (k < text.size() && text[k] == '[') ++k;
@@ -110,16 +138,36 @@ std::size_t stray_non_ascii_at(std::string_view text) {
           const char first = k < text.size() ? text[k] : '\0';
           const bool key_start = std::isalnum(static_cast<unsigned char>(first)) || first == '_' ||
                                  first == '-' || first == '"' || first == '\'';
-          if (!key_start) return k;
+          if (!key_start) {
+            const auto b = static_cast<unsigned char>(first);
+            if (k < text.size() && ((b < 0x20 && first != '\t' && first != '\n' && first != '\r') || b == 0x7f))
+              return {k, "a control character; TOML allows only tab and line endings"};
+            if (k < text.size() && b >= 0x80)
+              return {k, "a non-ASCII character outside a comment; no setting takes one"};
+            return {k, "a table header without a key: '[' must be followed by a name"};
+          }
           line_start = false;
           i = k;
           break;
         }
         line_start = false;
-        if (c == '[') {
-          ++array_depth;
-        } else if (c == ']' && array_depth > 0) {
-          --array_depth;
+        if (in_key && c != '#') {
+          if (c == '=') {
+            in_key = false;
+          } else if (c == '.' && ++key_dots >= max_key_components) {
+            return {i, "a key or table name of too many dotted parts (settings take two: section.key)"};
+          } else if (++key_length > max_key_length) {
+            return {i, "a key or table name that is too long"};
+          }
+        }
+        if (!in_key && (c == '[' || c == '{')) {
+          open += c;
+          if (open.size() > max_nesting) return {i, "arrays or inline tables nested too deeply"};
+          if (c == '{') in_key = true, key_dots = key_length = 0;  // an inline table starts with a key
+        } else if ((c == ']' && open.ends_with('[')) || (c == '}' && open.ends_with('{'))) {
+          open.pop_back();
+        } else if (c == ',' && open.ends_with('{')) {
+          in_key = true, key_dots = key_length = 0;  // the next key of an inline table
         }
         if (c == '#') {
           in = In::comment;
@@ -140,12 +188,16 @@ std::size_t stray_non_ascii_at(std::string_view text) {
         if (c == '\n') {
           in = In::code;
           line_start = true;
+          if (open.empty()) {
+            in_key = true;
+            key_dots = key_length = 0;
+          }
         }
         ++i;
         break;
       case In::basic:
       case In::ml_basic:
-        if (non_ascii(c)) return i;
+        if (non_ascii(c)) return {i, "a non-ASCII character outside a comment; no setting takes one"};
         if (c == '\\') {
           i += 2;
         } else if (in == In::ml_basic && at(i, "\"\"\"")) {
@@ -156,12 +208,12 @@ std::size_t stray_non_ascii_at(std::string_view text) {
         }
         break;
       case In::literal:
-        if (non_ascii(c)) return i;
+        if (non_ascii(c)) return {i, "a non-ASCII character outside a comment; no setting takes one"};
         if (c == '\'' || c == '\n') in = In::code;
         ++i;
         break;
       case In::ml_literal:
-        if (non_ascii(c)) return i;
+        if (non_ascii(c)) return {i, "a non-ASCII character outside a comment; no setting takes one"};
         if (at(i, "'''")) {
           close_ml('\'');
         } else {
@@ -170,7 +222,7 @@ std::size_t stray_non_ascii_at(std::string_view text) {
         break;
     }
   }
-  return std::string_view::npos;
+  return {};
 }
 
 std::size_t line_of(std::string_view text, std::size_t offset) {
@@ -191,18 +243,56 @@ bool is_kubernetes_service_link(std::string_view name) {
          rest.starts_with("PORT_");
 }
 
+/// The contents of a regular file of at most `max_bytes`; anything else (a directory, a FIFO
+/// that would block, a device like /dev/zero that never ends, a larger file) is a ConfigError
+/// that starts with `what`.
+std::string read_regular_file(const std::string& path, std::size_t max_bytes, const std::string& what) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) throw ConfigError(fmt::format("{}: cannot be opened for reading: {}", what, std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) throw ConfigError(fmt::format("{}: cannot be read: {}", what, std::strerror(errno)));
+  if (!S_ISREG(info.st_mode)) {
+    const char* kind = S_ISDIR(info.st_mode)    ? "a directory"
+                       : S_ISFIFO(info.st_mode) ? "a FIFO"
+                       : S_ISCHR(info.st_mode)  ? "a character device"
+                       : S_ISBLK(info.st_mode)  ? "a block device"
+                       : S_ISSOCK(info.st_mode) ? "a socket"
+                                                : "not a regular file";
+    throw ConfigError(fmt::format("{}: is {}; it must be a regular file", what, kind));
+  }
+  std::string content;
+  char chunk[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw ConfigError(fmt::format("{}: cannot be read: {}", what, std::strerror(errno)));
+    if (n == 0) break;
+    content.append(chunk, static_cast<std::size_t>(n));
+    if (content.size() > max_bytes) {
+      throw ConfigError(fmt::format("{}: is larger than {} bytes, the most it may be", what, max_bytes));
+    }
+  }
+  return content;
+}
+
 /// Reads the admin token file named by the config (the token itself is never printed).
 void read_auth_token(LoadedConfig& loaded) {
   auto& admin = loaded.config.admin;
   admin.auth_token.clear();
   if (admin.auth_token_file.empty()) return;
   const auto source = loaded.origin.at("admin.auth_token_file");
-  std::ifstream in(admin.auth_token_file);
-  std::string token;
-  if (!in || !std::getline(in, token)) {
-    throw ConfigError(
-        fmt::format("admin.auth_token_file = {}: cannot be read (from {})", admin.auth_token_file, source));
-  }
+  const std::string content = read_regular_file(
+      admin.auth_token_file, 64 * 1024,
+      fmt::format("admin.auth_token_file = {} (from {})", admin.auth_token_file, source));
+  std::string_view first_line(content);
+  if (first_line.starts_with("\xEF\xBB\xBF")) first_line.remove_prefix(3);  // a UTF-8 byte order mark
+  first_line = first_line.substr(0, first_line.find('\n'));
+  std::string token(first_line);
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
     token.pop_back();
   if (token.empty()) {
@@ -251,13 +341,9 @@ void apply_toml_text(LoadedConfig& loaded, std::string_view text, const std::str
     throw ConfigError(fmt::format("{}:{}: not valid UTF-8 (byte {}); a config file must be UTF-8 text",
                                   source_name, line_of(text, bad), bad));
   }
-  if (const auto stray = stray_non_ascii_at(text); stray != std::string_view::npos) {
-    const auto byte = stray < text.size() ? static_cast<unsigned char>(text[stray]) : '[';
-    const bool control = byte < 0x20 || byte == 0x7f;
-    const char* what = control        ? "a control character; TOML allows only tab and line endings"
-                       : byte >= 0x80 ? "a non-ASCII character outside a comment; no setting takes one"
-                                      : "a table header without a key: '[' must be followed by a name";
-    throw ConfigError(fmt::format("{}:{}: {} (byte {})", source_name, line_of(text, stray), what, stray));
+  if (const auto refusal = refused_at(text); refusal.why != nullptr) {
+    throw ConfigError(
+        fmt::format("{}:{}: {} (byte {})", source_name, line_of(text, refusal.at), refusal.why, refusal.at));
   }
   toml::table root;
   try {
@@ -305,11 +391,7 @@ LoadedConfig load_config(const std::optional<std::string>& file, const Environme
       path = it->second;
   }
   if (path) {
-    std::ifstream in(*path, std::ios::binary);
-    if (!in) throw ConfigError(fmt::format("config file {}: cannot be opened for reading", *path));
-    std::ostringstream content;
-    content << in.rdbuf();
-    apply_toml_text(loaded, content.str(), *path);
+    apply_toml_text(loaded, read_regular_file(*path, max_config_bytes, "config file " + *path), *path);
     loaded.file = path;
   }
 

@@ -208,44 +208,76 @@ bool plain_absolute_path(std::string_view path) {
   return true;
 }
 
-Setting exec_allow_setting() {
-  Setting s{"jobs",
-            "exec_allow",
-            "jobs-exec-allow",
-            "programs an exec job may run (empty: exec jobs are refused)",
-            "a list of absolute program paths without . or .. (in env and flags: comma-separated, "
-            "like /usr/bin/env,/bin/true)",
-            {},
-            {},
-            {}};
-  auto check = [](std::vector<std::string>& into, std::string_view path) {
-    if (!plain_absolute_path(path)) throw std::invalid_argument("not an absolute path");
-    into.emplace_back(path);
-  };
-  s.set_text = [check](DaemonConfig& c, std::string_view t) {
-    std::vector<std::string> paths;
+/// A list of strings, each checked by `check` (which throws std::invalid_argument); comma-separated
+/// in env and flags.
+template <class Check, class Access>
+Setting string_list_setting(std::string section, std::string key, std::string flag, std::string help,
+                            std::string allowed, Check check, Access access) {
+  Setting s{
+      std::move(section), std::move(key), std::move(flag), std::move(help), std::move(allowed), {}, {}, {}};
+  s.set_text = [=](DaemonConfig& c, std::string_view t) {
+    std::vector<std::string> items;
     while (!t.empty()) {
       const auto comma = t.find(',');
-      check(paths, t.substr(0, comma));
+      check(t.substr(0, comma));
+      items.emplace_back(t.substr(0, comma));
       if (comma == std::string_view::npos) break;
       t.remove_prefix(comma + 1);
       if (t.empty()) throw std::invalid_argument("trailing comma");
     }
-    c.jobs.exec_allow = std::move(paths);
+    access(c) = std::move(items);
   };
-  s.set_toml = [check](DaemonConfig& c, const toml::node& n) {
+  s.set_toml = [=](DaemonConfig& c, const toml::node& n) {
     const auto* arr = n.as_array();
     if (arr == nullptr) throw std::invalid_argument("not an array");
-    std::vector<std::string> paths;
-    for (const auto& item : *arr) check(paths, toml_string(item));
-    c.jobs.exec_allow = std::move(paths);
+    std::vector<std::string> items;
+    for (const auto& item : *arr) {
+      const auto& text = toml_string(item);
+      check(text);
+      items.push_back(text);
+    }
+    access(c) = std::move(items);
   };
-  s.print = [](const DaemonConfig& c) {
+  s.print = [=](const DaemonConfig& c) {
     std::vector<std::string> quoted;
-    for (const auto& p : c.jobs.exec_allow) quoted.push_back(quote(p));
+    for (const auto& item : access(c)) quoted.push_back(quote(item));
     return fmt::format("[{}]", fmt::join(quoted, ", "));
   };
   return s;
+}
+
+Setting exec_allow_setting() {
+  return string_list_setting(
+      "jobs", "exec_allow", "jobs-exec-allow", "programs an exec job may run (empty: exec jobs are refused)",
+      "a list of absolute program paths without . or .. (in env and flags: comma-separated, like "
+      "/usr/bin/env,/bin/true)",
+      [](std::string_view path) {
+        if (!plain_absolute_path(path)) throw std::invalid_argument("not an absolute path");
+      },
+      [](auto& c) -> auto& { return c.jobs.exec_allow; });
+}
+
+/// True for an environment variable name: a letter or _, then letters, digits and _.
+bool env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](unsigned char ch) { return ch == '_' || std::isalnum(ch); });
+}
+
+Setting exec_env_setting() {
+  return string_list_setting(
+      "jobs", "exec_env", "jobs-exec-env",
+      "an exec child's whole environment: NAME=value sets, a bare NAME passes the daemon's value on",
+      "a list of NAME=value or NAME entries, NAME of letters, digits and _, values without control "
+      "characters or commas (in env and flags: comma-separated)",
+      [](std::string_view entry) {
+        const auto eq = entry.find('=');
+        if (!env_name(entry.substr(0, eq))) throw std::invalid_argument("not a variable name");
+        if (std::any_of(entry.begin(), entry.end(),
+                        [](unsigned char ch) { return ch < 0x20 || ch == 0x7f || ch == ','; }))
+          throw std::invalid_argument("control character");
+      },
+      [](auto& c) -> auto& { return c.jobs.exec_env; });
 }
 
 std::vector<Setting> build_settings() {
@@ -331,6 +363,14 @@ std::vector<Setting> build_settings() {
       "concurrent admin connections (more are closed at once)", 1, 65536,
       [](auto& c) -> auto& { return c.admin.max_connections; }));
   out.push_back(unsigned_setting(
+      "admin", "max_connections_per_client", "admin-max-connections-per-client",
+      "concurrent admin connections from one client address (more are refused)", 1, 65536,
+      [](auto& c) -> auto& { return c.admin.max_connections_per_client; }));
+  out.push_back(unsigned_setting(
+      "admin", "probe_reserve", "admin-probe-reserve",
+      "extra connections past max_connections that may only ask /healthz, /livez or /readyz", 0, 1024,
+      [](auto& c) -> auto& { return c.admin.probe_reserve; }));
+  out.push_back(unsigned_setting(
       "admin", "max_page", "admin-max-page", "largest page of /debug/tasks", 1, 1000000,
       [](auto& c) -> auto& { return c.admin.max_page; }));
   out.push_back(string_setting(
@@ -370,8 +410,38 @@ std::vector<Setting> build_settings() {
   out.push_back(exec_allow_setting());
   out.push_back(unsigned_setting(
       "jobs", "exec_max_output_bytes", "jobs-exec-max-output-bytes",
-      "bytes of stdout and of stderr an exec job keeps", 0, 64 * 1024 * 1024,
+      "bytes of stdout and of stderr an exec job keeps", 0, 1024 * 1024,
       [](auto& c) -> auto& { return c.jobs.exec_max_output_bytes; }));
+  out.push_back(exec_env_setting());
+  out.push_back(string_setting(
+      "jobs", "exec_cwd", "jobs-exec-cwd", "an exec child's working directory when the request names none",
+      "an absolute path without . or ..",
+      [](DaemonConfig& c, std::string_view t) {
+        if (t != "/" && !plain_absolute_path(t)) return false;
+        c.jobs.exec_cwd = std::string(t);
+        return true;
+      },
+      [](const DaemonConfig& c) { return c.jobs.exec_cwd; }));
+  out.push_back(unsigned_setting(
+      "jobs", "exec_max_cpu_seconds", "jobs-exec-max-cpu-seconds",
+      "CPU seconds an exec child may use (RLIMIT_CPU; 0: not limited)", 0, big,
+      [](auto& c) -> auto& { return c.jobs.exec_max_cpu_seconds; }));
+  out.push_back(unsigned_setting(
+      "jobs", "exec_max_memory_bytes", "jobs-exec-max-memory-bytes",
+      "address space of an exec child (RLIMIT_AS; 0: not limited)", 0, std::numeric_limits<std::int64_t>::max(),
+      [](auto& c) -> auto& { return c.jobs.exec_max_memory_bytes; }));
+  out.push_back(unsigned_setting(
+      "jobs", "exec_max_open_files", "jobs-exec-max-open-files",
+      "descriptors an exec child may open (RLIMIT_NOFILE; 0: not limited)", 0, 1048576,
+      [](auto& c) -> auto& { return c.jobs.exec_max_open_files; }));
+  out.push_back(unsigned_setting(
+      "jobs", "exec_max_processes", "jobs-exec-max-processes",
+      "processes of the daemon's user an exec child may make (RLIMIT_NPROC; 0: not limited)", 0, big,
+      [](auto& c) -> auto& { return c.jobs.exec_max_processes; }));
+  out.push_back(unsigned_setting(
+      "jobs", "exec_kill_grace_ms", "jobs-exec-kill-grace-ms",
+      "after SIGTERM to a stopped exec child's group, how long before SIGKILL", 0, 60000,
+      [](auto& c) -> auto& { return c.jobs.exec_kill_grace; }));
   // [log]
   out.push_back(string_setting(
       "log", "level", "log-level", "log level", "one of trace, debug, info, warn, error, critical, off",

@@ -496,6 +496,11 @@ ShutdownReport Loop::report() const {
   return impl_->final_report;
 }
 
+std::uint64_t Loop::rejected_closed() const noexcept {
+  // sync: relaxed; a statistic that producers refused after close may still be raising.
+  return impl_->rejected_closed.load(std::memory_order_relaxed);
+}
+
 ShutdownReport Loop::close(std::chrono::milliseconds grace, std::chrono::milliseconds cancel_timeout) {
   if (is_current()) {
     throw WrongThreadError(

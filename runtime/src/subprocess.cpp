@@ -1,20 +1,24 @@
-// create_subprocess_exec on Boost.Process v2: pipes read by child tasks, kill-and-reap on cancel.
+// create_subprocess_exec: a contained child (child_process.hpp) whose exit and pipes the loop awaits.
 #include "loopvisor/subprocess.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/process/v2/environment.hpp>
-#include <boost/process/v2/process.hpp>
-#include <boost/process/v2/start_dir.hpp>
-#include <boost/process/v2/stdio.hpp>
 #include <cstdint>
+#include <cstdlib>
 
+#include "child_process.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/gather.hpp"
 #include "loopvisor/loop.hpp"
@@ -23,11 +27,17 @@
 namespace loopvisor {
 
 namespace asio = boost::asio;
-namespace bp = boost::process::v2;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+/// A completion token whose operation task cancellation cannot reach: for the clean-up that
+/// must finish after a cancel (stopping and reaping the child).
+auto uncancellable(boost::system::error_code& ec) {
+  return asio::bind_cancellation_slot(asio::cancellation_slot(), asio::redirect_error(asio::use_awaitable, ec));
+}
 
 /// What one output pipe delivered: at most `limit` bytes, and whether there was more.
 struct Drained {
@@ -35,7 +45,9 @@ struct Drained {
   bool truncated = false;
 };
 
-asio::awaitable<Drained> drain(asio::readable_pipe* pipe, std::size_t limit) {
+// The reader task owns its pipe, so the frame that started it may end first (cancelled) and
+// a late read never touches freed memory.
+asio::awaitable<Drained> drain(std::shared_ptr<asio::readable_pipe> pipe, std::size_t limit) {
   Drained out;
   char chunk[8192];
   for (;;) {
@@ -43,28 +55,9 @@ asio::awaitable<Drained> drain(asio::readable_pipe* pipe, std::size_t limit) {
     const std::size_t keep = std::min(n, limit - out.bytes.size());
     out.bytes.append(chunk, keep);
     if (keep < n) out.truncated = true;  // read on and drop, so the child never blocks
-    if (ec) break;                       // eof: the child closed it (or died)
+    if (ec) break;                       // eof: every holder closed it (or we closed ours)
   }
   co_return out;
-}
-
-// `input` lives in the caller's frame, which awaits this task before it ends.
-asio::awaitable<void> feed(asio::writable_pipe* pipe, const std::string* input) {
-  if (!input->empty()) {
-    // A child that exits without reading makes this fail with EPIPE: not our error to report.
-    auto [ec, n] = co_await asio::async_write(*pipe, asio::buffer(*input), use_tuple);
-    (void)ec;
-    (void)n;
-  }
-  boost::system::error_code ignored;
-  pipe->close(ignored);
-}
-
-bp::filesystem::path resolve(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  auto found = bp::environment::find_executable(program);
-  if (found.empty()) throw Error(fmt::format("create_subprocess_exec: '{}' was not found in PATH", program));
-  return found;
 }
 
 // What to run. Passed to the coroutines behind a shared_ptr: GCC 12 (seen with -O2 and ASan)
@@ -72,52 +65,170 @@ bp::filesystem::path resolve(const std::string& program) {
 // argument came from an aggregate the caller received by value; a pointer avoids the copy.
 struct ChildRequest {
   std::vector<std::string> argv;
-  std::string input;
-  std::string cwd;
-  std::size_t max_output_bytes = SIZE_MAX;
+  SubprocessOptions options;
 };
 
-asio::awaitable<SubprocessResult> run_child(std::shared_ptr<ChildRequest> request) {
-  auto& argv = request->argv;
-  auto& input = request->input;
-  auto& cwd = request->cwd;
+/// Writes the input and closes stdin; true if the child closed its end first (EPIPE: not an
+/// error, the child simply did not read it all). The socket sends with MSG_NOSIGNAL.
+asio::awaitable<bool> feed(std::shared_ptr<asio::local::stream_protocol::socket> in,
+                           std::shared_ptr<const ChildRequest> request) {
+  bool closed = false;
+  if (!request->options.input.empty()) {
+    auto [ec, n] = co_await asio::async_write(*in, asio::buffer(request->options.input), use_tuple);
+    closed = static_cast<bool>(ec) && n < request->options.input.size();
+  }
+  boost::system::error_code ignored;
+  in->close(ignored);
+  co_return closed;
+}
+
+/// Watches the child's exit without reaping it: a pidfd in the loop's reactor where the kernel
+/// has pidfd_open (Linux 5.3), else a 10 ms poll.
+class ExitWatch {
+ public:
+  ExitWatch(const asio::any_io_executor& executor, detail::ChildProcess& child)
+      : child_(child), executor_(executor) {
+    if (child.pidfd() >= 0) {
+      pidfd_ = std::make_shared<asio::posix::stream_descriptor>(executor, ::dup(child.pidfd()));
+    }
+  }
+
+  /// True once exited; false when `limit` passed first. `cancellable`: a task cancellation
+  /// ends the wait with CancelledError; otherwise it cannot reach it.
+  asio::awaitable<bool> wait(std::optional<Clock::duration> limit, bool cancellable) {
+    const auto deadline = limit ? Clock::now() + *limit : Clock::time_point::max();
+    boost::system::error_code ec;
+    if (pidfd_) {
+      // The timer's handler holds the descriptor weakly: it may run after this frame is gone.
+      auto expired = std::make_shared<bool>(false);
+      asio::steady_timer timer(executor_);
+      if (limit) {
+        timer.expires_at(deadline);
+        timer.async_wait([weak = std::weak_ptr(pidfd_), expired](boost::system::error_code tec) {
+          if (tec) return;
+          *expired = true;
+          if (auto fd = weak.lock()) fd->cancel();
+        });
+      }
+      if (cancellable) {
+        co_await pidfd_->async_wait(asio::posix::descriptor_base::wait_read,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+      } else {
+        co_await pidfd_->async_wait(asio::posix::descriptor_base::wait_read, uncancellable(ec));
+      }
+      timer.cancel();
+      if (!ec || child_.exited()) co_return true;
+      if (*expired) co_return false;
+      if (ec == asio::error::operation_aborted) throw CancelledError("waiting for the child was cancelled");
+      throw boost::system::system_error(ec, "waiting for the child");
+    }
+    for (;;) {
+      if (child_.exited()) co_return true;
+      if (Clock::now() >= deadline) co_return false;
+      asio::steady_timer tick(executor_, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
+      if (cancellable) {
+        co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted) throw CancelledError("waiting for the child was cancelled");
+      } else {
+        co_await tick.async_wait(uncancellable(ec));
+      }
+    }
+  }
+
+ private:
+  detail::ChildProcess& child_;
+  asio::any_io_executor executor_;
+  std::shared_ptr<asio::posix::stream_descriptor> pidfd_;
+};
+
+std::string search_path(const std::string& program, const std::optional<std::vector<std::string>>& env) {
+  std::string_view path;
+  if (env) {
+    for (const auto& entry : *env) {
+      if (entry.starts_with("PATH=")) path = std::string_view(entry).substr(5);
+    }
+  } else if (const char* p = std::getenv("PATH")) {
+    path = p;
+  }
+  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
+  auto found = detail::find_in_path(program, path);
+  if (found.empty()) throw Error(fmt::format("create_subprocess_exec: '{}' was not found in PATH", program));
+  return found;
+}
+
+asio::awaitable<SubprocessResult> run_child(std::shared_ptr<const ChildRequest> request) {
+  const auto& argv = request->argv;
+  const auto& options = request->options;
   if (argv.empty()) throw InvalidStateError("create_subprocess_exec needs a program name (argv is empty)");
   auto executor = co_await asio::this_coro::executor;
-  const auto exe = resolve(argv[0]);
-  std::vector<std::string> args(argv.begin() + 1, argv.end());
-  asio::readable_pipe out(executor), err(executor);
-  asio::writable_pipe in(executor);
-  boost::system::error_code ec;
-  bp::process child(
-      executor, exe, args, bp::process_stdio{in, out, err},
-      bp::process_start_dir{cwd.empty() ? bp::filesystem::current_path() : bp::filesystem::path(cwd)});
-  auto feeding = create_task(feed(&in, &input), "subprocess stdin");
-  auto reading_out = create_task(drain(&out, request->max_output_bytes), "subprocess stdout");
-  auto reading_err = create_task(drain(&err, request->max_output_bytes), "subprocess stderr");
 
-  std::exception_ptr cancelled;
-  SubprocessResult result;
+  detail::SpawnRequest spawn;
+  spawn.program = search_path(argv[0], options.env);
+  spawn.argv = argv;
+  spawn.env = options.env;
+  spawn.cwd = options.cwd;
+  spawn.limits = options.limits;
+  // Owns the child: if this frame is destroyed before the end, the group is killed and reaped.
+  auto child = detail::ChildProcess::spawn(spawn);
+  auto in = std::make_shared<asio::local::stream_protocol::socket>(executor, asio::local::stream_protocol(),
+                                                                    child.take_stdin());
+  auto out = std::make_shared<asio::readable_pipe>(executor, child.take_stdout());
+  auto err = std::make_shared<asio::readable_pipe>(executor, child.take_stderr());
+  const std::size_t limit = options.max_output_bytes.value_or(SIZE_MAX);
+  auto feeding = create_task(feed(in, request), "subprocess stdin");
+  auto reading_out = create_task(drain(out, limit), "subprocess stdout");
+  auto reading_err = create_task(drain(err, limit), "subprocess stderr");
+  ExitWatch watch(executor, child);
+
+  std::exception_ptr stopped;  // the cancellation (or timeout) that ended the wait
   try {
-    auto [wec, code] = co_await child.async_wait(use_tuple);
-    if (wec) throw boost::system::system_error(wec, "waiting for the child");
-    result.exit_code = code;
+    co_await watch.wait(std::nullopt, true);
   } catch (...) {
-    cancelled = std::current_exception();
+    stopped = std::current_exception();
   }
-  if (cancelled) {
-    // Kill and reap before letting go: no zombie, and the pipe readers see end of file.
-    boost::system::error_code ignored;
-    child.terminate(ignored);
-    child.wait(ignored);
+  if (stopped) {
+    // Stop the whole group, then reap: nothing of the child outlives the cancellation. The
+    // waits below cannot be cancelled again (a second cancel would leave a running child).
     co_await asio::this_coro::reset_cancellation_state();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    child.signal_group(SIGTERM);
+    if (!co_await watch.wait(options.kill_grace, false)) {
+      child.signal_group(SIGKILL);
+      co_await watch.wait(std::nullopt, false);
+    }
   }
-  // The readers end at end of file (the child exited or was killed); their frames reference
-  // our pipes, so wait for them before this frame goes.
+  // The child has exited (a zombie still, so its group id is ours): what it left running in
+  // its group goes with it, and the job is judged by the child's own exit.
+  child.signal_group(SIGKILL);
+  SubprocessResult result;
+  result.exit_code = child.reap();
+
+  // The readers end at end of file, at once unless a process that left the group holds a
+  // pipe: then they get `output_grace`, and we close our ends. The timer's handler owns the
+  // pipes, so it closes them even if it runs after this frame has gone.
+  asio::steady_timer cutoff(executor, options.output_grace);
+  cutoff.async_wait([in, out, err](boost::system::error_code) {
+    boost::system::error_code ignored;
+    in->close(ignored);
+    out->close(ignored);
+    err->close(ignored);
+  });
+  if (stopped) {
+    // Already cancelled: wait for the readers without being interrupted, then report it.
+    boost::system::error_code ec;
+    while (!reading_out.done() || !reading_err.done() || !feeding.done()) {
+      asio::steady_timer tick(executor, std::chrono::milliseconds(1));
+      co_await tick.async_wait(uncancellable(ec));
+    }
+    co_await asio::this_coro::throw_if_cancelled(true);
+    std::rethrow_exception(stopped);
+  }
   // (No structured binding here: GCC 12 misplaces bindings of class type in coroutine frames.)
   auto outcomes = co_await gather(return_exceptions, reading_out, reading_err, feeding);
-  if (cancelled) std::rethrow_exception(cancelled);
+  cutoff.cancel();
   auto& out_outcome = std::get<0>(outcomes);
   auto& err_outcome = std::get<1>(outcomes);
+  auto& in_outcome = std::get<2>(outcomes);
   if (out_outcome.ok()) {
     result.out = std::move(out_outcome.value->bytes);
     result.out_truncated = out_outcome.value->truncated;
@@ -126,16 +237,16 @@ asio::awaitable<SubprocessResult> run_child(std::shared_ptr<ChildRequest> reques
     result.err = std::move(err_outcome.value->bytes);
     result.err_truncated = err_outcome.value->truncated;
   }
+  if (in_outcome.ok()) result.input_closed = *in_outcome.value;
   co_return result;
 }
 
-}  // namespace
-
-asio::awaitable<SubprocessResult> run_child_within(std::chrono::steady_clock::duration limit,
-                                                   std::shared_ptr<ChildRequest> request) {
+asio::awaitable<SubprocessResult> run_child_within(Clock::duration limit, std::shared_ptr<const ChildRequest> request) {
   auto scope = timeout(limit);
   co_return co_await scope.run(run_child(std::move(request)));
 }
+
+}  // namespace
 
 // Not a coroutine itself, so `options` (an aggregate, defaulted in the header) never becomes a
 // coroutine parameter; see run_child.
@@ -143,9 +254,7 @@ asio::awaitable<SubprocessResult> create_subprocess_exec(std::vector<std::string
                                                          const SubprocessOptions& options) {
   auto request = std::make_shared<ChildRequest>();
   request->argv = std::move(argv);
-  request->input = options.input;
-  request->cwd = options.cwd;
-  request->max_output_bytes = options.max_output_bytes.value_or(SIZE_MAX);
+  request->options = options;
   if (options.timeout) return run_child_within(*options.timeout, std::move(request));
   return run_child(std::move(request));
 }

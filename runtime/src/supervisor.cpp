@@ -145,11 +145,26 @@ bool Supervisor::owns_current_thread() const noexcept {
 }
 
 void Supervisor::check_open() const {
-  if (closing_.load())
+  if (closing_.load()) {
+    rejected_closed_.fetch_add(1);
     throw RuntimeClosed("the supervisor is shutting down or stopped; the work was not accepted");
+  }
+}
+
+ShutdownReport Supervisor::report() const {
+  detail::lock_guard guard(shutdown_mu_);
+  ShutdownReport r = report_;
+  if (!shut_down_) return r;
+  r.submissions_rejected = rejected_closed_.load();
+  for (const auto& loop : loops_) r.submissions_rejected += loop->rejected_closed();
+  return r;
 }
 
 bool Supervisor::is_closed() const noexcept { return closing_.load(); }
+
+std::optional<std::chrono::steady_clock::duration> Supervisor::watchdog_silence() const noexcept {
+  return watchdog_->silence();
+}
 
 ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
   if (owns_current_thread()) {
@@ -182,13 +197,14 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
   }
   for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->stop_shards();
 
-  watchdog_.reset();  // its probes would only wait on loops that are about to stop
+  watchdog_->stop();  // its probes would only wait on loops that are about to stop
   for (auto& loop : loops_) loop->finish();
   for (auto& thread : threads_->threads) thread.join();
   blocking_->shutdown();  // after the loops: jobs already accepted still run to completion
 
   ShutdownReport total;
   for (auto& loop : loops_) total += loop->report();
+  total.submissions_rejected += rejected_closed_.load();
   total.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Loop::clock::now() - start);
   report_ = total;
   shut_down_ = true;

@@ -28,7 +28,14 @@ struct Watchdog::Impl {
   detail::mutex mu;
   detail::condition_variable cv;
   bool stopping = false;  // guarded by mu
+  // steady_clock nanoseconds at the end of the last round; 0 when not running.
+  // sync: relaxed; a timestamp read on its own, nothing is published through it.
+  detail::atomic<std::int64_t> last_round{0};
   std::thread thread;
+
+  static std::int64_t now_ns() {
+    return std::chrono::steady_clock::now().time_since_epoch().count();
+  }
 
   void run() {
     detail::name_this_thread("lv-watchdog");
@@ -36,6 +43,8 @@ struct Watchdog::Impl {
     while (!stopping) {
       lock.unlock();
       tick();
+      if (options.on_round) options.on_round();
+      last_round.store(now_ns(), std::memory_order_relaxed);
       lock.lock();
       cv.wait_for(lock, options.interval, [&] { return stopping; });
     }
@@ -103,16 +112,26 @@ Watchdog::Watchdog(std::vector<Loop*> loops, WatchdogOptions options) : impl_(st
   impl_->options = options;
   if (options.interval.count() <= 0) return;
   for (Loop* loop : loops) impl_->probes.push_back({loop, loop->health()});
+  impl_->last_round.store(Impl::now_ns(), std::memory_order_relaxed);
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
 }
 
-Watchdog::~Watchdog() {
+Watchdog::~Watchdog() { stop(); }
+
+void Watchdog::stop() {
   {
     detail::lock_guard g(impl_->mu);
     impl_->stopping = true;
   }
   impl_->cv.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->last_round.store(0, std::memory_order_relaxed);
+}
+
+std::optional<std::chrono::steady_clock::duration> Watchdog::silence() const noexcept {
+  const auto last = impl_->last_round.load(std::memory_order_relaxed);
+  if (last == 0) return std::nullopt;
+  return std::chrono::steady_clock::duration(Impl::now_ns() - last);
 }
 
 }  // namespace loopvisor

@@ -5,6 +5,45 @@
 
 namespace loopvisor::service {
 
+namespace {
+
+void bump(std::map<std::string, std::uint64_t, std::less<>>& counts, std::string_view key) {
+  auto it = counts.find(key);
+  if (it == counts.end()) it = counts.emplace(std::string(key), 0).first;
+  ++it->second;
+}
+
+prometheus::MetricFamily counter_family(std::string name, std::string help, const std::string& label,
+                                        const std::map<std::string, std::uint64_t, std::less<>>& counts) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = prometheus::MetricType::Counter;
+  for (const auto& [key, n] : counts) {
+    prometheus::ClientMetric m;
+    m.label = {{label, key}};
+    m.counter.value = static_cast<double>(n);
+    family.metric.push_back(std::move(m));
+  }
+  return family;
+}
+
+}  // namespace
+
+AdminMetrics::AdminMetrics()
+    : refused_{{"max_connections", 0}, {"per_client", 0}},
+      accept_errors_{{"out_of_descriptors", 0}, {"other", 0}} {}
+
+void AdminMetrics::refused(std::string_view reason) {
+  std::lock_guard guard(mu_);
+  bump(refused_, reason);
+}
+
+void AdminMetrics::accept_failed(std::string_view reason) {
+  std::lock_guard guard(mu_);
+  bump(accept_errors_, reason);
+}
+
 void AdminMetrics::count(std::string_view path, unsigned status) {
   std::string route = "unmatched";
   for (const auto& r : admin_routes()) {
@@ -28,7 +67,15 @@ std::vector<prometheus::MetricFamily> AdminMetrics::Collect() const {
     m.counter.value = static_cast<double>(n);
     family.metric.push_back(std::move(m));
   }
-  return {std::move(family)};
+  return {std::move(family),
+          counter_family("loopvisor_admin_connections_refused_total",
+                         "Admin connections closed unserved when accepted, by reason (max_connections: every "
+                         "slot and the probe reserve taken; per_client: the client address's limit).",
+                         "reason", refused_),
+          counter_family("loopvisor_admin_accept_errors_total",
+                         "Failed accepts on the admin listener, by reason (out_of_descriptors: EMFILE/ENFILE; "
+                         "accepting pauses and backs off).",
+                         "reason", accept_errors_)};
 }
 
 }  // namespace loopvisor::service

@@ -17,15 +17,24 @@ namespace loopvisor::service {
 /// `loopvisor_admin_requests_total{code, route}`: requests the admin server answered, by
 /// status code and route ("unmatched" for a path no route has, so the label stays bounded).
 ///
-/// Thread safety: count() and Collect() from any thread (a mutex; admin traffic is light).
+/// `loopvisor_admin_connections_refused_total{reason}`: connections closed unserved at accept.
+/// `loopvisor_admin_accept_errors_total{reason}`: failed accepts ("out_of_descriptors" when
+/// the process or system descriptor table is full, "other").
+///
+/// Thread safety: every member from any thread (a mutex; admin traffic is light).
 class AdminMetrics : public prometheus::Collectable {
  public:
+  AdminMetrics();
   void count(std::string_view path, unsigned status);
+  void refused(std::string_view reason);
+  void accept_failed(std::string_view reason);
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, unsigned>, std::uint64_t> requests_;  // guarded by mu_
+  std::map<std::string, std::uint64_t, std::less<>> refused_;           // guarded by mu_
+  std::map<std::string, std::uint64_t, std::less<>> accept_errors_;     // guarded by mu_
 };
 
 }  // namespace loopvisor::service

@@ -14,12 +14,18 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <list>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
 #include <pthread.h>
 
+#include "admin_metrics.hpp"
 #include "http_session.hpp"
+#include "log_throttle.hpp"
 
 namespace loopvisor::service {
 
@@ -28,10 +34,17 @@ using asio::ip::tcp;
 
 struct AdminServer::Impl {
   AdminContext context;
+  // The books of open connections; admin thread only. A slot leaves the list when its
+  // session ends. Declared before `io`, so they outlive the session frames it destroys.
+  std::list<std::shared_ptr<ConnectionSlot>> open;
+  std::size_t general = 0;  // connections in max_connections' slots
+  std::size_t probes = 0;   // connections in the probe reserve
+  std::map<asio::ip::address, std::size_t> per_client;
+  LogThrottle refusals{std::chrono::seconds(10)};
+  LogThrottle accept_errors{std::chrono::seconds(10)};
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
-  tcp::endpoint bound;          // set before the thread starts, then read-only
-  std::size_t connections = 0;  // admin thread only
+  tcp::endpoint bound;  // set before the thread starts, then read-only
   std::thread thread;
 
   explicit Impl(AdminContext ctx) : context(std::move(ctx)) {}
@@ -65,23 +78,100 @@ struct AdminServer::Impl {
     }
   }
 
+  void refuse(tcp::socket& socket, std::string_view reason) {
+    if (context.admin_metrics) context.admin_metrics->refused(reason);
+    if (const auto n = refusals.occurred()) {
+      spdlog::warn("admin: refused {} connection(s) in the last {} s; latest reason: {} (open: {} of [admin] "
+                   "max_connections = {}, {} of probe_reserve = {}; max_connections_per_client = {})",
+                   n, std::chrono::duration_cast<std::chrono::seconds>(refusals.interval()).count(), reason,
+                   general, context.admin.max_connections, probes, context.admin.probe_reserve,
+                   context.admin.max_connections_per_client);
+    }
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  }
+
+  /// Closes the longest-idle keep-alive connection; false if none is idle.
+  bool evict_idle() {
+    ConnectionSlot* oldest = nullptr;
+    for (const auto& slot : open) {
+      if (slot->idle && !slot->probe_only && slot->close && (oldest == nullptr || slot->idle_since < oldest->idle_since))
+        oldest = slot.get();
+    }
+    if (oldest == nullptr) return false;
+    oldest->idle = false;
+    oldest->released = true;
+    oldest->close();
+    return true;
+  }
+
+  /// Admits a new connection: a general slot (evicting the longest-idle keep-alive one when all
+  /// are taken), else a probe-reserve slot, else a refusal.
+  void admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    const auto client = peer.address();
+    if (per_client[client] >= context.admin.max_connections_per_client) {
+      refuse(socket, "per_client");
+      return;
+    }
+    auto slot = std::make_shared<ConnectionSlot>();
+    // An evicted connection's session ends on a later turn of the loop: its slot is handed
+    // over now (`released`), so the session's end does not count it out again.
+    if (general >= context.admin.max_connections && evict_idle()) --general;
+    if (general < context.admin.max_connections) {
+      ++general;
+    } else if (probes < context.admin.probe_reserve) {
+      slot->probe_only = true;
+      ++probes;
+    } else {
+      refuse(socket, "max_connections");
+      return;
+    }
+    ++per_client[client];
+    open.push_back(slot);
+    auto it = std::prev(open.end());
+    asio::co_spawn(io, serve_connection(std::move(socket), context, slot),
+                   [this, it, client](std::exception_ptr) {
+                     const auto& ended = **it;
+                     if (ended.probe_only) {
+                       --probes;
+                     } else if (!ended.released) {
+                       --general;
+                     }
+                     if (--per_client[client] == 0) per_client.erase(client);
+                     open.erase(it);
+                   });
+  }
+
   asio::awaitable<void> accept_loop() {
+    auto backoff = std::chrono::milliseconds(0);
+    asio::steady_timer pause(io);
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
-        spdlog::warn("admin: accept failed: {}", ec.message());
+        // Out of descriptors (EMFILE/ENFILE) or another failure that would repeat at once:
+        // pause accepting (backing off up to 1 s) instead of spinning, count it, log a summary.
+        const bool descriptors = ec == asio::error::no_descriptors ||
+                                 ec == boost::system::errc::too_many_files_open_in_system;
+        const auto reason = descriptors ? "out_of_descriptors" : "other";
+        if (context.admin_metrics) context.admin_metrics->accept_failed(reason);
+        if (const auto n = accept_errors.occurred()) {
+          spdlog::warn("admin: accepting a connection failed {} time(s) in the last {} s: {}; pausing accepts",
+                       n, std::chrono::duration_cast<std::chrono::seconds>(accept_errors.interval()).count(),
+                       ec.message());
+        }
+        backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+        pause.expires_after(backoff);
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         continue;
       }
-      if (connections >= context.admin.max_connections) {
-        spdlog::warn("admin: {} connections open ([admin] max_connections); closing a new one", connections);
-        socket.close(ec);
-        continue;
-      }
-      ++connections;
-      asio::co_spawn(io, serve_connection(std::move(socket), context),
-                     [this](std::exception_ptr) { --connections; });
+      backoff = std::chrono::milliseconds(0);
+      admit(std::move(socket));
     }
   }
 };

@@ -92,30 +92,46 @@ std::optional<Response> read_failure(error_code ec, bool timed_out, std::string_
                     fmt::format("malformed HTTP request: {}", ec.message()));
 }
 
+/// True for the routes a probe-reserve connection may ask.
+bool probe_route(std::string_view path) { return path == "/healthz" || path == "/livez" || path == "/readyz"; }
+
 }  // namespace
 
-asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& context) {
+asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& context,
+                                       std::shared_ptr<ConnectionSlot> slot) {
   const auto& admin = context.admin;
+  const auto header_timeout =
+      slot->probe_only ? std::min(admin.header_timeout, std::chrono::milliseconds(1000)) : admin.header_timeout;
   Deadline deadline(socket);
+  bool evicted = false;
+  slot->close = [&socket, &evicted] {
+    evicted = true;
+    error_code ignored;
+    socket.cancel(ignored);
+  };
   boost::beast::flat_buffer buffer;
   error_code ec;
   try {
     for (bool first = true;; first = false) {
       if (!first && buffer.size() == 0) {
         // Keep-alive: wait for the next request's first byte without the header clock running.
+        // Meanwhile the server may close this connection to make room for a new one.
         deadline.arm(admin.idle_timeout);
+        slot->idle = true;
+        slot->idle_since = std::chrono::steady_clock::now();
         co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) break;
+        slot->idle = false;
+        if (ec || evicted) break;
       }
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(admin.max_header_bytes));
       parser.body_limit(admin.max_body_bytes);
 
       std::optional<Response> response;
-      deadline.arm(admin.header_timeout);
+      deadline.arm(header_timeout);
       co_await http::async_read_header(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        response = read_failure(ec, deadline.expired(), "header", admin.header_timeout, admin);
+        response = read_failure(ec, deadline.expired(), "header", header_timeout, admin);
       } else if (!parser.is_done()) {
         deadline.arm(admin.body_timeout);
         co_await http::async_read(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
@@ -127,9 +143,17 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
       std::string_view path;  // "" for a request that could not be read: counted as unmatched
       if (!ec) {
         const Request& request = parser.get();
-        response = co_await dispatch(request, context);
-        keep_alive = request.keep_alive();
         path = request.target().substr(0, request.target().find('?'));
+        if (slot->probe_only && !probe_route(path)) {
+          response = json_error(http::status::service_unavailable, "too_many_connections",
+                                fmt::format("every admin connection slot is taken ([admin] max_connections = {}); "
+                                            "this connection may only ask /healthz, /livez or /readyz",
+                                            admin.max_connections));
+          response->set(http::field::retry_after, "1");
+        } else {
+          response = co_await dispatch(request, context);
+          keep_alive = request.keep_alive() && !slot->probe_only;
+        }
       }
       if (!response) break;  // the client went away
       if (context.admin_metrics) context.admin_metrics->count(path, response->result_int());
@@ -144,6 +168,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
   } catch (const std::exception& e) {
     spdlog::warn("admin: connection ended by an error: {}", e.what());
   }
+  slot->close = nullptr;
+  slot->idle = false;
   deadline.disarm();
   error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 #include "job.hpp"
@@ -53,6 +54,20 @@ std::string as_text(std::string_view bytes) {
   return out;
 }
 
+/// The child's whole environment from [jobs] exec_env: NAME=value as written, a bare NAME with
+/// the daemon's value (left out when the daemon has none).
+std::vector<std::string> child_environment(const std::vector<std::string>& entries) {
+  std::vector<std::string> env;
+  for (const auto& entry : entries) {
+    if (entry.find('=') != std::string::npos) {
+      env.push_back(entry);
+    } else if (const char* value = std::getenv(entry.c_str())) {
+      env.push_back(entry + "=" + value);
+    }
+  }
+  return env;
+}
+
 struct ExecRequest {
   std::vector<std::string> argv;
   SubprocessOptions options;
@@ -68,6 +83,7 @@ boost::asio::awaitable<boost::json::value> run_exec(std::shared_ptr<const ExecRe
       {"stderr", as_text(r.err)},
       {"stdout_truncated", r.out_truncated},
       {"stderr_truncated", r.err_truncated},
+      {"input_closed", r.input_closed},
   };
   if (r.exit_code != 0) {
     throw JobFailure(fmt::format("{} exited with code {}", request->argv.front(), r.exit_code),
@@ -105,7 +121,15 @@ JobBody prepare_exec_job(const boost::json::object& args, const config::JobsConf
     request->options.cwd = std::string(string_arg(*cwd, "cwd"));
     if (!request->options.cwd.starts_with('/')) throw JobArgumentError("args.cwd must be an absolute path");
   }
+  if (request->options.cwd.empty()) request->options.cwd = config.exec_cwd;
   request->options.max_output_bytes = config.exec_max_output_bytes;
+  request->options.env = child_environment(config.exec_env);
+  const auto limit = [](std::uint64_t v) { return v == 0 ? std::nullopt : std::optional<std::uint64_t>(v); };
+  request->options.limits.cpu_seconds = limit(config.exec_max_cpu_seconds);
+  request->options.limits.address_space_bytes = limit(config.exec_max_memory_bytes);
+  request->options.limits.open_files = limit(config.exec_max_open_files);
+  request->options.limits.processes = limit(config.exec_max_processes);
+  request->options.kill_grace = config.exec_kill_grace;
   return [request = std::shared_ptr<const ExecRequest>(std::move(request))] { return run_exec(request); };
 }
 

@@ -43,6 +43,29 @@ std::optional<JobState> parse_job_state(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+JobSnapshot summary_of(const JobSnapshot& job) {
+  JobSnapshot out;
+  out.id = job.id;
+  out.kind = job.kind;
+  out.name = job.name;
+  out.state = job.state;
+  out.loop = job.loop;
+  out.timeout = job.timeout;
+  out.created = job.created;
+  out.started = job.started;
+  out.finished = job.finished;
+  out.cancel_requested = job.cancel_requested;
+  out.summary = true;
+  if (job.error.size() <= summary_error_bytes) {
+    out.error = job.error;
+  } else {
+    std::size_t cut = summary_error_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(job.error[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
+    out.error = job.error.substr(0, cut) + "...";
+  }
+  return out;
+}
+
 boost::json::object to_json(const JobSnapshot& job) {
   boost::json::object out{
       {"id", std::to_string(job.id)},
@@ -55,8 +78,12 @@ boost::json::object to_json(const JobSnapshot& job) {
       {"started_at", timestamp(job.started)},
       {"finished_at", timestamp(job.finished)},
       {"cancel_requested", job.cancel_requested},
-      {"result", job.result},
   };
+  if (job.summary) {
+    out["result_omitted"] = true;  // GET /v1/jobs/ID has it
+  } else {
+    out["result"] = job.result;
+  }
   out["error"] = job.error.empty() ? boost::json::value(nullptr) : boost::json::value(job.error);
   if (job.started) {
     const auto end = job.finished.value_or(std::chrono::system_clock::now());

@@ -42,7 +42,15 @@ struct JobSnapshot {
   bool cancel_requested = false;
   boost::json::value result;  ///< null until the body returns (or fails leaving something)
   std::string error;          ///< empty unless failed, cancelled or timed_out
+  /// A summary: `result` was left out (to_json writes "result_omitted" instead of "result").
+  bool summary = false;
 };
+
+/// The longest error a summary keeps (in bytes, cut at a UTF-8 boundary).
+inline constexpr std::size_t summary_error_bytes = 512;
+
+/// `job` without its result and with its error cut: what a listing shows of each job.
+JobSnapshot summary_of(const JobSnapshot& job);
 
 /// The JSON the job API returns for a job (times in RFC 3339 UTC, durations in seconds).
 boost::json::object to_json(const JobSnapshot& job);

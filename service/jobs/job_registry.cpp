@@ -243,7 +243,7 @@ JobRegistry::Page JobRegistry::list(std::optional<JobState> state, std::size_t o
   std::lock_guard guard(shared_->mu);
   for (const auto& [id, entry] : shared_->jobs) {
     if (state && entry->snapshot.state != *state) continue;
-    if (page.total >= offset && page.jobs.size() < limit) page.jobs.push_back(entry->snapshot);
+    if (page.total >= offset && page.jobs.size() < limit) page.jobs.push_back(summary_of(entry->snapshot));
     ++page.total;
   }
   return page;
@@ -290,6 +290,19 @@ void JobRegistry::forget_waiter(std::uint64_t id, std::uint64_t token) noexcept 
 void JobRegistry::drop_waiters() noexcept {
   std::lock_guard guard(shared_->mu);
   for (auto& [id, entry] : shared_->jobs) entry->waiters.clear();
+}
+
+std::string describe_jobs_between(const JobCounts& before, const JobCounts& after) {
+  std::map<std::string, std::uint64_t> ended;  // by final state
+  for (const auto& [key, n] : after.finished) {
+    const auto it = before.finished.find(key);
+    const auto earlier = it == before.finished.end() ? 0 : it->second;
+    if (n > earlier) ended[key.second] += n - earlier;
+  }
+  std::vector<std::string> parts;
+  for (const auto& [state, n] : ended) parts.push_back(fmt::format("{} {}", n, state));
+  return fmt::format("jobs: {} active at the start, {} at the end; ended: {}", before.active, after.active,
+                     parts.empty() ? std::string("none") : fmt::format("{}", fmt::join(parts, ", ")));
 }
 
 JobCounts JobRegistry::counts() const {

@@ -54,6 +54,11 @@ struct JobCounts {
   std::size_t waiting = 0;  ///< on_final() waiters not yet called (requests waiting for a job)
 };
 
+/// What happened to jobs between two counts (a shutdown's start and end): "jobs: 3 active at
+/// the start; ended 3 succeeded, 2 cancelled" — the daemon's shutdown log line, in jobs, not in
+/// the tasks that run them.
+std::string describe_jobs_between(const JobCounts& before, const JobCounts& after);
+
 /// Every job the daemon accepted: submit() places it on a loop as a task (its body under the
 /// job's time limit) and records each transition (see JobState). At most max_active jobs are
 /// queued or running; finished records are kept until max_finished newer ones finished or a
@@ -76,6 +81,8 @@ class JobRegistry {
   std::optional<JobSnapshot> get(std::uint64_t id) const;
 
   /// Records in id order, optionally only those in `state`.
+  /// A page of summaries (summary_of: no result, the error cut), so a listing stays small
+  /// whatever the jobs returned.
   struct Page {
     std::size_t total = 0;  ///< matching records
     std::vector<JobSnapshot> jobs;

@@ -65,4 +65,8 @@ pid=""
 [[ $status == 0 ]] || fail "exit status $status after SIGTERM, expected 0"
 grep -q "job $sleep_id (sleep 'long-nap') on loop [01] ended cancelled: cancelled by the daemon's shutdown" \
   "$work/daemon.log" || fail "no log line for the cancelled job"
+# The shutdown summary counts jobs, not the tasks that ran them (it said completed=6 cancelled=4
+# for 3 succeeded and 2 cancelled jobs): here one exec job ended before, one sleep job during.
+grep -q "shutdown complete: jobs: 1 active at the start, 0 at the end; ended: 1 cancelled" "$work/daemon.log" ||
+  fail "no job summary of the shutdown"
 echo "daemon jobs test passed"

@@ -65,6 +65,6 @@ set -e
 cat "$log"
 [[ $code -eq 0 ]] || { echo "exit code $code, expected 0"; exit 1; }
 grep -q "shutting down gracefully" "$log"
-grep -q "shutdown complete: completed=0 cancelled=0 abandoned=0" "$log"
+grep -q "shutdown complete: runtime completed=0 cancelled=0 abandoned=0" "$log"
 grep -q "loopvisord exiting" "$log"
 echo "daemon SIG$signal test passed"

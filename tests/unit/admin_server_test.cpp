@@ -249,15 +249,115 @@ TEST(AdminServer, StalledLoopFailsReadinessAndShowsInMetricsThenRecovers) {
   EXPECT_NE(c.get("/metrics").body().find("loopvisor_loop_stalled{loop=\"1\"} 0\n"), std::string::npos);
 }
 
-TEST(AdminServer, ConnectionsBeyondTheLimitAreClosed) {
+TEST(AdminServer, ReadinessFailsWhenTheWatchdogStopsProbing) {
+  // Regression: with the watchdog thread paused (and a loop stopped), /readyz stayed 200.
+  auto freeze = std::make_shared<std::atomic<bool>>(false);
+  auto frozen = std::make_shared<Signal>();
+  auto thaw = std::make_shared<Signal>();
+  auto options = AdminFixture::watched();
+  options.watchdog.on_round = [freeze, frozen, thaw] {
+    if (freeze->load()) {
+      frozen->set();
+      thaw->wait();
+    }
+  };
+  AdminFixture f(options);
+  auto c = f.client();
+  ASSERT_EQ(c.get("/readyz").result(), http::status::ok);
+  freeze->store(true);
+  ASSERT_TRUE(frozen->wait());
+  http::response<http::string_body> ready;
+  ASSERT_TRUE(eventually([&] {
+    ready = c.get("/readyz");
+    return ready.result() == http::status::service_unavailable;
+  }));
+  const auto reason = body_of(ready).at("reasons").as_array()[0].as_object();
+  EXPECT_EQ(reason.at("reason"), "watchdog_silent");
+  freeze->store(false);
+  thaw->set();
+  EXPECT_TRUE(eventually([&] { return c.get("/readyz").result() == http::status::ok; }));
+}
+
+TEST(AdminServer, ConnectionsBeyondTheLimitAndTheReserveAreClosed) {
   auto admin = AdminFixture::ephemeral();
   admin.max_connections = 1;
+  admin.probe_reserve = 0;
   AdminFixture f(AdminFixture::watched(), admin);
   auto first = f.client();
-  ASSERT_EQ(first.get("/healthz").result(), http::status::ok);  // the server counts it now
+  first.send_raw("GET /healthz HTTP/1.1\r\n");  // mid-request: busy, so it cannot be evicted
   auto second = f.client();
   EXPECT_TRUE(second.closed_by_server());
-  EXPECT_EQ(first.get("/healthz").result(), http::status::ok);
+  first.send_raw("Host: x\r\n\r\n");
+  EXPECT_EQ(first.read().result(), http::status::ok);
+  EXPECT_NE(f.client().get("/metrics").body().find(
+                "loopvisor_admin_connections_refused_total{reason=\"max_connections\"} 1\n"),
+            std::string::npos);
+}
+
+TEST(AdminServer, IdleKeepAliveConnectionsMakeRoomForNewClients) {
+  // Regression: idle keep-alive clients held every slot and /healthz was refused for the whole
+  // idle timeout.
+  auto admin = AdminFixture::ephemeral();
+  admin.max_connections = 4;
+  admin.probe_reserve = 0;
+  AdminFixture f(AdminFixture::watched(), admin);
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(std::make_unique<Client>(f.server->local_endpoint()));
+    ASSERT_EQ(idle.back()->get("/healthz").result(), http::status::ok);
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(f.client().get("/debug/loops").result(), http::status::ok) << i;
+  EXPECT_TRUE(idle.front()->closed_by_server()) << "the longest-idle connection made room";
+}
+
+TEST(AdminServer, ProbesAnswerWhileEverySlotIsHeldBySilentClients) {
+  // Regression: connections that never finish a request blocked /healthz for the header timeout.
+  auto admin = AdminFixture::ephemeral();
+  admin.max_connections = 2;
+  admin.probe_reserve = 2;
+  admin.header_timeout = 60s;  // they stay for the whole test
+  AdminFixture f(AdminFixture::watched(), admin);
+  std::vector<std::unique_ptr<Client>> silent;
+  for (int i = 0; i < 2; ++i) {
+    silent.push_back(std::make_unique<Client>(f.server->local_endpoint()));
+    silent.back()->send_raw("GET /healthz HTTP/1.1\r\n");
+  }
+  // Accepted in order: these two are past max_connections, in the probe reserve.
+  auto other = f.client();
+  auto res = other.get("/debug/loops");
+  EXPECT_EQ(res.result(), http::status::service_unavailable);
+  EXPECT_EQ(body_of(res).at("error"), "too_many_connections");
+  EXPECT_EQ(res[http::field::retry_after], "1");
+  EXPECT_TRUE(other.closed_by_server()) << "one request per reserve connection";
+  for (const char* probe : {"/healthz", "/livez", "/readyz"}) {
+    auto c = f.client();
+    EXPECT_EQ(c.get(probe).result(), http::status::ok) << probe;
+  }
+}
+
+TEST(AdminServer, OneClientAddressCannotTakeEverySlot) {
+  auto admin = AdminFixture::ephemeral();
+  admin.max_connections_per_client = 2;
+  AdminFixture f(AdminFixture::watched(), admin);
+  auto a = f.client();
+  auto b = f.client();
+  a.send_raw("GET /healthz HTTP/1.1\r\n");
+  b.send_raw("GET /healthz HTTP/1.1\r\n");
+  auto c = f.client();
+  EXPECT_TRUE(c.closed_by_server());
+  a.send_raw("Host: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(a.read().result(), http::status::ok);
+  EXPECT_TRUE(a.closed_by_server());
+  // a's place is free again once its session has ended.
+  EXPECT_TRUE(eventually([&] {
+    try {
+      auto d = f.client();
+      return d.get("/metrics").body().find("loopvisor_admin_connections_refused_total{reason=\"per_client\"} 1\n") !=
+             std::string::npos;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
 }
 
 TEST(AdminServer, DebugRoutesNeedTheBearerTokenWhenOneIsConfiguredMetricsAndHealthDoNot) {

@@ -2,6 +2,8 @@
 #include "loopvisor/config/loader.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -153,14 +155,76 @@ TEST(Config, AuthTokenIsReadFromItsFileAndNeverPrinted) {
   EXPECT_NE(error_of([] {
               load_config(std::nullopt, {}, {{"admin-auth-token-file", "/nonexistent/token"}});
             })
-                .find("admin.auth_token_file = /nonexistent/token: cannot be read (from flag "
-                      "--admin-auth-token-file)"),
+                .find("admin.auth_token_file = /nonexistent/token (from flag --admin-auth-token-file): "
+                      "cannot be opened for reading"),
             std::string::npos);
   const auto empty = write_file("empty-token", "\n");
   EXPECT_NE(error_of([&] {
               load_config(std::nullopt, {}, {{"admin-auth-token-file", empty}});
             }).find("empty"),
             std::string::npos);
+}
+
+TEST(Config, AByteOrderMarkIsNotPartOfTheToken) {
+  // Regression: a token file saved with a BOM made the BOM part of the token.
+  const auto token = write_file("bom-token", "\xEF\xBB\xBFtok-456\r\n");
+  EXPECT_EQ(load_config(std::nullopt, {{"LOOPVISOR_ADMIN_AUTH_TOKEN_FILE", token}}, {}).config.admin.auth_token,
+            "tok-456");
+}
+
+TEST(Config, OnlyRegularFilesOfBoundedSizeAreRead) {
+  // Regression: /dev/zero aborted with bad_alloc, a FIFO hung, a directory read as empty.
+  EXPECT_NE(error_of([] { load_config(std::string("/dev/zero"), {}, {}); })
+                .find("config file /dev/zero: is a character device; it must be a regular file"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { load_config(::testing::TempDir(), {}, {}); }).find("is a directory"), std::string::npos);
+  const std::string fifo = ::testing::TempDir() + "/lv-config-fifo";
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(error_of([&] { load_config(fifo, {}, {}); }).find("is a FIFO"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_config(std::nullopt, {}, {{"admin-auth-token-file", fifo}}); }).find("is a FIFO"),
+            std::string::npos);
+  ::unlink(fifo.c_str());
+  const auto big = write_file("big.toml", std::string(1024 * 1024 + 1, '#'));
+  EXPECT_NE(error_of([&] { load_config(big, {}, {}); }).find("larger than 1048576 bytes"), std::string::npos);
+}
+
+TEST(Config, DeeplyNestedKeysAndValuesAreRefusedBeforeTheParser) {
+  // Regression: 35,000 components overflowed the stack inside toml++ (SIGSEGV).
+  std::string header = "[a";
+  for (int i = 0; i < 35000; ++i) header += ".a";
+  EXPECT_NE(error_of([&] { load_config(write_file("deep1.toml", header + "]\n"), {}, {}); })
+                .find("too many dotted parts"),
+            std::string::npos);
+  std::string dotted = "x";
+  for (int i = 0; i < 35000; ++i) dotted += ".x";
+  EXPECT_NE(error_of([&] { load_config(write_file("deep2.toml", dotted + " = 1\n"), {}, {}); })
+                .find("too many dotted parts"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              load_config(write_file("deep3.toml", "[jobs]\nexec_allow = " + std::string(35000, '[') + "\n"), {},
+                          {});
+            }).find("nested too deeply"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              std::string inline_tables = "a = ";
+              for (int i = 0; i < 35000; ++i) inline_tables += "{b = ";
+              load_config(write_file("deep4.toml", inline_tables + "\n"), {}, {});
+            }).find("nested too deeply"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              std::string inline_keys = "a = {";
+              for (int i = 0; i < 35000; ++i) inline_keys += "b.";
+              load_config(write_file("deep5.toml", inline_keys + "c = 1}\n"), {}, {});
+            }).find("too many dotted parts"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { load_config(write_file("long.toml", std::string(300, 'k') + " = 1\n"), {}, {}); })
+                .find("too long"),
+            std::string::npos);
+  // What real files hold still passes: dotted keys at the top, floats and arrays in values.
+  const auto fine = write_file("fine.toml", "runtime.loops = 2 # a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q\n[jobs]\n"
+                                            "exec_allow = [\"/bin/a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s\"]\n");
+  EXPECT_EQ(load_config(fine, {}, {}).config.runtime.loops, 2u);
 }
 
 TEST(Config, MalformedTomlIsAnErrorWithItsPosition) {

@@ -155,6 +155,46 @@ TEST(Supervisor, EveryConcurrentSubmissionIsRunOrRejected) {
   EXPECT_EQ(report.tasks_abandoned, 0u);
 }
 
+TEST(Supervisor, ReportCountsEveryRuntimeClosedCallersSawUnderAStorm) {
+  // Regression: ShutdownReport said 14,448 rejected while callers had caught 80,008
+  // RuntimeClosed (refusals by the supervisor itself and those after the report were missing).
+  SupervisorOptions o = with_loops(4);
+  o.submit_queue_capacity = 1024;
+  Supervisor sup(o);
+  constexpr int producers = 4;
+  constexpr int per_producer = 20000;
+  std::atomic<std::uint64_t> ran{0}, full{0}, closed{0};
+  std::atomic<int> started{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      started.fetch_add(1);
+      for (int i = 0; i < per_producer; ++i) {
+        try {
+          // Both entry points: through the supervisor and straight to a loop.
+          auto count = [&ran] { ran.fetch_add(1, std::memory_order_relaxed); };
+          if (i % 2 == 0) {
+            sup.call_soon_threadsafe(count);
+          } else {
+            sup.loop((p + i) % 4).call_soon_threadsafe(count);
+          }
+        } catch (const SubmissionRejected&) {
+          full.fetch_add(1, std::memory_order_relaxed);
+        } catch (const RuntimeClosed&) {
+          closed.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    });
+  }
+  while (started.load() < producers) std::this_thread::yield();
+  const auto returned = sup.shutdown(10s);  // while the producers still submit
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ran.load() + full.load() + closed.load(), std::uint64_t{producers} * per_producer);
+  EXPECT_EQ(sup.report().submissions_rejected, closed.load());
+  EXPECT_LE(returned.submissions_rejected, closed.load());
+  EXPECT_EQ(sup.report().callbacks_run, returned.callbacks_run);
+}
+
 TEST(Supervisor, ShutdownWaitsForTasksThatFinishWithinGrace) {
   Supervisor sup(with_loops(2));
   auto f = sup.run_coroutine_threadsafe([]() -> asio::awaitable<int> {

@@ -216,6 +216,7 @@ class Loop {
   void finish();
   bool finishing() const noexcept;  // loop thread: finish() has stopped it for good
   ShutdownReport report() const;
+  std::uint64_t rejected_closed() const noexcept;  // RuntimeClosed refusals so far
 
   std::shared_ptr<detail::LoopShared> shared_;
   std::shared_ptr<detail::LoopHealth> health_ = std::make_shared<detail::LoopHealth>();

@@ -103,6 +103,15 @@ class Supervisor {
   ShutdownReport shutdown(std::chrono::milliseconds grace);
   ShutdownReport shutdown() { return shutdown(options_.shutdown_grace); }
   bool is_closed() const noexcept;
+  /// What shutdown() returned, with `submissions_rejected` brought up to date: every
+  /// RuntimeClosed a submission to this supervisor or its loops raised since shutdown began,
+  /// including those after it returned (producers may still be trying). All zero before
+  /// shutdown. Any thread.
+  ShutdownReport report() const;
+  /// How long ago the watchdog last finished a round of probes (Watchdog::silence): nullopt
+  /// when it is off or, after shutdown, stopped. Longer than the stall threshold means the
+  /// watchdog itself is not running, so no loop's health is known. Any thread.
+  std::optional<std::chrono::steady_clock::duration> watchdog_silence() const noexcept;
 
   /// Every live task on every loop (blocks while each loop answers; bounded by `timeout`).
   std::vector<TaskInfo> all_tasks(std::chrono::milliseconds timeout = std::chrono::seconds(2));
@@ -126,9 +135,10 @@ class Supervisor {
   std::unique_ptr<Watchdog> watchdog_;
   detail::atomic<std::size_t> next_{0};
   detail::atomic<bool> closing_{false};
+  mutable detail::atomic<std::uint64_t> rejected_closed_{0};  // refused by check_open()
   mutable detail::mutex services_mu_;
   std::vector<detail::ShardedBase*> services_;
-  detail::mutex shutdown_mu_;
+  mutable detail::mutex shutdown_mu_;
   bool shut_down_ = false;  // guarded by shutdown_mu_
   ShutdownReport report_;
 };

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace loopvisor {
@@ -15,6 +17,9 @@ struct WatchdogOptions {
   std::chrono::milliseconds interval = std::chrono::milliseconds(100);
   /// A loop whose probe has waited longer than this is stalled.
   std::chrono::milliseconds stall_threshold = std::chrono::milliseconds(1000);
+  /// Called on the watchdog thread after each round of probes. It must return quickly: while
+  /// it runs no loop is probed (tests use it to freeze the watchdog on purpose).
+  std::function<void()> on_round;
 };
 
 /// Every `interval`, posts a probe to each loop (outside the bounded inbox) and records how
@@ -25,13 +30,24 @@ struct WatchdogOptions {
 ///
 /// Lag and the stalled flag are published through each loop's LoopStats (`lag`, `stalled`).
 ///
-/// Thread safety: construct and destroy from any thread that is not one of the loops.
+/// The watchdog watches itself too: `silence()` says how long ago its last round ended, so a
+/// watchdog thread that stopped probing (frozen, starved of CPU) shows up instead of leaving
+/// every loop looking healthy.
+///
+/// Thread safety: construct, stop() and destroy from any thread that is not one of the loops;
+/// silence() from any thread.
 class Watchdog {
  public:
   Watchdog(std::vector<Loop*> loops, WatchdogOptions options);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
+
+  /// Stops probing and joins the thread; idempotent.
+  void stop();
+  /// Time since the last round of probes ended (since start before the first); nullopt when
+  /// the watchdog is off or stopped.
+  std::optional<std::chrono::steady_clock::duration> silence() const noexcept;
 
  private:
   struct Impl;

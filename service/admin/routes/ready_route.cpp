@@ -13,6 +13,16 @@ boost::asio::awaitable<Response> ready_route(RequestView, const AdminContext& co
     reasons.push_back(
         {{"reason", "draining"}, {"message", "the daemon is shutting down and takes no new work"}});
   }
+  const auto threshold = context.supervisor->options().watchdog.stall_threshold;
+  if (const auto silence = context.supervisor->watchdog_silence(); silence && *silence > threshold) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*silence).count();
+    reasons.push_back(
+        {{"reason", "watchdog_silent"},
+         {"silence_seconds", std::chrono::duration<double>(*silence).count()},
+         {"message", fmt::format("the watchdog has not probed the loops for {} ms (threshold {} ms): their health "
+                                 "is unknown",
+                                 ms, threshold.count())}});
+  }
   const auto stats = context.supervisor->stats();
   for (const auto& s : stats) {
     if (!s.running) {

@@ -48,8 +48,14 @@ struct AdminConfig {
   std::chrono::milliseconds body_timeout = std::chrono::seconds(10);
   /// An idle keep-alive connection is closed after this long.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
-  /// Connections beyond this are closed at once.
+  /// Connections beyond this are refused, but for the probe reserve below; when it is reached,
+  /// the longest-idle keep-alive connection is closed to make room for a new one.
   std::size_t max_connections = 256;
+  /// Connections one client address may hold at once (more are refused).
+  std::size_t max_connections_per_client = 64;
+  /// Extra connections, past max_connections, that may only ask /healthz, /livez or /readyz
+  /// (one request each, 1 s to send it): probes answer while every other slot is taken.
+  std::size_t probe_reserve = 16;
   /// Largest page /debug/tasks returns (?limit= may ask for less).
   std::size_t max_page = 1000;
   /// A file holding the bearer token /debug/* and /v1/jobs require ("": no token, open). /metrics and the
@@ -80,6 +86,19 @@ struct JobsConfig {
   std::vector<std::string> exec_allow;
   /// Bytes of stdout and of stderr an exec job keeps (the rest is dropped and flagged).
   std::size_t exec_max_output_bytes = 64 * 1024;
+  /// An exec child's whole environment: "NAME=value" sets a variable, a bare "NAME" passes the
+  /// daemon's value on (if it has one). Nothing else of the daemon's environment reaches it.
+  std::vector<std::string> exec_env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
+  /// An exec child's working directory when the request names none.
+  std::string exec_cwd = "/";
+  /// Per-child limits (setrlimit); 0: not limited (inherited from the daemon).
+  std::uint64_t exec_max_cpu_seconds = 0;
+  std::uint64_t exec_max_memory_bytes = 0;  ///< address space (RLIMIT_AS)
+  std::uint64_t exec_max_open_files = 1024;
+  std::uint64_t exec_max_processes = 0;  ///< RLIMIT_NPROC: counts every process of the daemon's user
+  /// On timeout, cancel and shutdown an exec child's process group gets SIGTERM, then SIGKILL
+  /// after this long.
+  std::chrono::milliseconds exec_kill_grace = std::chrono::seconds(2);
 };
 
 /// Everything loopvisord is configured by. Defaults here are the documented defaults: the
