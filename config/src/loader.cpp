@@ -28,10 +28,31 @@ namespace {
 constexpr std::string_view env_prefix = "LOOPVISOR_";
 constexpr std::string_view config_env = "LOOPVISOR_CONFIG";
 
+/// `value` for an error message on one line: control characters and bytes past ASCII escaped,
+/// so a value from the environment cannot split the message or garble a terminal.
+std::string shown(std::string_view value) {
+  std::string out;
+  for (const char ch : value) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (ch == '\r') {
+      out += "\\r";
+    } else if (b < 0x20 || b >= 0x7f) {
+      out += fmt::format("\\x{:02x}", b);
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 [[noreturn]] void bad_value(const Setting& s, std::string_view value, const std::string& source,
                             const std::string& reason) {
   throw ConfigError(
-      fmt::format("{} = {}: {}; expected {} (from {})", s.name(), value, reason, s.allowed, source));
+      fmt::format("{} = {}: {}; expected {} (from {})", s.name(), shown(value), reason, s.allowed, source));
 }
 
 /// Byte offset of the first invalid UTF-8 sequence, or npos. toml++ 3.3.0 has undefined
@@ -405,7 +426,7 @@ LoadedConfig load_config(const std::optional<std::string>& file, const Environme
       throw ConfigError(fmt::format(
           "environment variable {}: no setting has that name; variables are LOOPVISOR_<SECTION>_<KEY>, "
           "like LOOPVISOR_ADMIN_LISTEN (loopvisord --help lists them)",
-          name));
+          shown(name)));
     }
     try {
       match->set_text(loaded.config, value);

@@ -1,6 +1,8 @@
 // JSON response helpers.
 #include "http_types.hpp"
 
+#include "text.hpp"
+
 #include <fmt/format.h>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,9 +24,10 @@ Response json_response(http::status status, const boost::json::value& body) {
 }
 
 Response json_error(http::status status, std::string_view code, std::string_view message) {
-  return json_response(
-      status,
-      boost::json::object{{"error", code}, {"status", static_cast<unsigned>(status)}, {"message", message}});
+  // Messages may quote what the client sent: invalid UTF-8 in them would make the JSON invalid.
+  return json_response(status, boost::json::object{{"error", code},
+                                                   {"status", static_cast<unsigned>(status)},
+                                                   {"message", valid_utf8(message)}});
 }
 
 std::optional<std::size_t> query_number(const boost::urls::url_view& target, std::string_view name,

@@ -2,6 +2,8 @@
 #include "router.hpp"
 
 #include <fmt/format.h>
+
+#include <cctype>
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
 
@@ -54,14 +56,28 @@ bool same_secret(std::string_view given, std::string_view secret) {
 
 bool authorized(const Request& request, const std::string& token) {
   if (token.empty()) return true;
-  const std::string_view header = request[http::field::authorization];
-  constexpr std::string_view scheme = "Bearer ";
-  return header.starts_with(scheme) && same_secret(header.substr(scheme.size()), token);
+  std::string_view header = request[http::field::authorization];
+  // RFC 7235: the scheme is case-insensitive and one or more spaces follow it.
+  constexpr std::string_view scheme = "bearer";
+  if (header.size() <= scheme.size() || header[scheme.size()] != ' ') return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return false;
+  }
+  header.remove_prefix(scheme.size());
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  return same_secret(header, token);
 }
 
 }  // namespace
 
 boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context) {
+  // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host; any request at most one.
+  const auto hosts = request.count(http::field::host);
+  if (hosts > 1 || (hosts == 0 && request.version() >= 11)) {
+    co_return json_error(http::status::bad_request, "bad_host",
+                         hosts > 1 ? "the request has more than one Host header; send exactly one"
+                                   : "an HTTP/1.1 request needs a Host header");
+  }
   const auto target = boost::urls::parse_origin_form(request.target());
   if (!target) {
     co_return json_error(http::status::bad_request, "bad_target",

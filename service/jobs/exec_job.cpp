@@ -8,51 +8,11 @@
 #include "job.hpp"
 #include "job_kind.hpp"
 #include "loopvisor/subprocess.hpp"
+#include "text.hpp"
 
 namespace loopvisor::service {
 
 namespace {
-
-/// The length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one
-/// (overlong forms, surrogates and code points past U+10FFFF are not valid).
-std::size_t utf8_sequence(std::string_view s) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
-    if (c == 0xF4 && b(1) >= 0x90) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-/// `bytes` as JSON text: a program may write anything, JSON strings must be UTF-8, so each
-/// byte that does not start a valid sequence becomes U+FFFD.
-std::string as_text(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  while (!bytes.empty()) {
-    const std::size_t n = utf8_sequence(bytes);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      bytes.remove_prefix(1);
-    } else {
-      out.append(bytes.substr(0, n));
-      bytes.remove_prefix(n);
-    }
-  }
-  return out;
-}
 
 /// The child's whole environment from [jobs] exec_env: NAME=value as written, a bare NAME with
 /// the daemon's value (left out when the daemon has none).
@@ -79,8 +39,8 @@ boost::asio::awaitable<boost::json::value> run_exec(std::shared_ptr<const ExecRe
   const SubprocessResult r = co_await create_subprocess_exec(request->argv, request->options);
   boost::json::value result = boost::json::object{
       {"exit_code", r.exit_code},
-      {"stdout", as_text(r.out)},
-      {"stderr", as_text(r.err)},
+      {"stdout", valid_utf8(r.out)},
+      {"stderr", valid_utf8(r.err)},
       {"stdout_truncated", r.out_truncated},
       {"stderr_truncated", r.err_truncated},
       {"input_closed", r.input_closed},

@@ -59,6 +59,38 @@ TEST(AdminServer, UnknownPathWrongMethodAndBadQueryGetJsonErrors) {
   EXPECT_EQ(res.result(), http::status::bad_request);
 }
 
+TEST(AdminServer, RequestsNeedExactlyOneHost) {
+  // Regression: HTTP/1.1 requests without a Host header, or with two, were served.
+  AdminFixture f;
+  const std::pair<const char*, bool> cases[] = {
+      {"GET /healthz HTTP/1.1\r\n\r\n", false},
+      {"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", false},
+      {"GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", false},
+      {"GET /healthz HTTP/1.0\r\n\r\n", true},
+      {"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", true},
+  };
+  for (const auto& [request, ok] : cases) {
+    auto c = f.client();
+    c.send_raw(request);
+    const auto res = c.read();
+    EXPECT_EQ(res.result(), ok ? http::status::ok : http::status::bad_request) << request;
+    if (!ok) {
+      EXPECT_EQ(body_of(res).at("error"), "bad_host") << request;
+    }
+  }
+}
+
+TEST(AdminServer, ErrorBodiesAreValidJsonWhateverTheRequestHeld) {
+  // Regression: an error echoed the target's invalid UTF-8 and the body was not valid JSON.
+  AdminFixture f;
+  auto c = f.client();
+  c.send_raw("GET /nope\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto res = c.read();
+  EXPECT_EQ(res.result(), http::status::bad_request);  // not a valid request target
+  EXPECT_NO_THROW((void)body_of(res)) << res.body();
+  EXPECT_NE(res.body().find("\xEF\xBF\xBD"), std::string::npos) << "replaced, not dropped";
+}
+
 TEST(AdminServer, HelpListsEveryRouteFromTheTable) {
   AdminFixture f;
   const auto body = body_of(f.client().get("/help"));
@@ -376,9 +408,13 @@ TEST(AdminServer, DebugRoutesNeedTheBearerTokenWhenOneIsConfiguredMetricsAndHeal
                    "\r\n\r\n");
     EXPECT_EQ(other.read().result(), http::status::unauthorized) << wrong;
   }
-  Client right = f.client();
-  right.send_raw("GET /debug/loops HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n\r\n");
-  EXPECT_EQ(right.read().result(), http::status::ok);
+  // RFC 7235: the scheme is case-insensitive (it was matched case-sensitively).
+  for (const char* right_header : {"Bearer s3cret-token", "bearer s3cret-token", "BEARER  s3cret-token"}) {
+    Client right = f.client();
+    right.send_raw(std::string("GET /debug/loops HTTP/1.1\r\nHost: x\r\nAuthorization: ") + right_header +
+                   "\r\n\r\n");
+    EXPECT_EQ(right.read().result(), http::status::ok) << right_header;
+  }
   for (const char* open : {"/metrics", "/healthz", "/livez", "/readyz"})
     EXPECT_EQ(c.get(open).result(), http::status::ok) << open;
 }

@@ -165,6 +165,15 @@ TEST(Config, AuthTokenIsReadFromItsFileAndNeverPrinted) {
             std::string::npos);
 }
 
+TEST(Config, ErrorsShowValuesOnOneLine) {
+  // Regression: an environment value holding a newline split the error message in two.
+  const auto message = error_of([] { load_config(std::nullopt, {{"LOOPVISOR_RUNTIME_LOOPS", "2\nforged: ok"}}, {}); });
+  EXPECT_NE(message.find("runtime.loops = 2\\nforged: ok: "), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(error_of([] { load_config(std::nullopt, {{"LOOPVISOR_X\x1b[2J", "1"}}, {}); }).find('\x1b'),
+            std::string::npos);
+}
+
 TEST(Config, AByteOrderMarkIsNotPartOfTheToken) {
   // Regression: a token file saved with a BOM made the BOM part of the token.
   const auto token = write_file("bom-token", "\xEF\xBB\xBFtok-456\r\n");

@@ -177,6 +177,10 @@ TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
       {R"({"kind": "sleep", "color": 1})", "unknown field 'color'"},
       {R"({"kind": "sleep", "args": []})", "'args' must be a JSON object"},
       {R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "a\nb"})", "without control characters"},
+      // Regression: C1 controls, line separators and bidi overrides were accepted and logged raw.
+      {R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "a\u0085b"})", "without control characters"},
+      {R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "a\u2028b"})", "line separators"},
+      {R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "evil\u202Etxt.exe"})", "bidirectional"},
       {R"({"kind": "sleep"})", "args.duration_ms is required"},
       {R"({"kind": "sleep", "args": {"duration_ms": -1}})", "args.duration_ms must be an integer"},
       {R"({"kind": "sleep", "args": {"duration_ms": 1, "x": 2}})", "args.x"},
@@ -193,6 +197,7 @@ TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
     EXPECT_NE(message_of(res).find(expected), std::string::npos) << body << " -> " << message_of(res);
   }
   http::request<http::string_body> form{http::verb::post, "/v1/jobs", 11};
+  form.set(http::field::host, "localhost");
   form.set(http::field::content_type, "application/x-www-form-urlencoded");
   form.body() = "kind=sleep";
   EXPECT_EQ(c.send(form).result(), http::status::unsupported_media_type);
@@ -201,6 +206,10 @@ TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
   EXPECT_EQ(c.get("/v1/jobs?state=done").result(), http::status::bad_request);
   EXPECT_EQ(c.get("/v1/jobs/1?wait_ms=x").result(), http::status::bad_request);
   EXPECT_EQ(body_of(c.get("/v1/jobs")).at("total"), 0) << "nothing refused was recorded";
+  EXPECT_EQ(c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "caf\u00e9 \u6f22"})")
+                .result(),
+            http::status::accepted)
+      << "other non-ASCII names are fine";
 }
 
 TEST(JobApi, BeyondMaxActiveJobsAreRefusedWith429AndAcceptedOnesAreKept) {
@@ -349,7 +358,9 @@ TEST(JobRegistry, EveryAcceptedJobEndsOnceUnderConcurrentSubmitCancelAndWait) {
           if (i % 4 == 0) {
             const auto removal = registry.cancel_or_forget(job.id);  // a job already over is forgotten
             forgotten = removal && removal->first == service::JobRegistry::Removal::forgotten;
-            if (forgotten) EXPECT_TRUE(service::is_final(removal->second.state));
+            if (forgotten) {
+              EXPECT_TRUE(service::is_final(removal->second.state));
+            }
           }
           if (!forgotten) ids[t].push_back(job.id);
           if (i % 2 == 0 && registry.on_final(job.id, [&] { ++woken; })) ++waiters;

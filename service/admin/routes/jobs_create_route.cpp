@@ -9,6 +9,7 @@
 #include "../../jobs/job_registry.hpp"
 #include "job_route_support.hpp"
 #include "routes.hpp"
+#include "text.hpp"
 
 namespace loopvisor::service {
 
@@ -69,13 +70,15 @@ std::optional<Response> read_request(const Request& message, const AdminContext&
   }
 
   if (const auto* name = fields.if_contains("name")) {
-    // Names reach the log: no control characters, so a name cannot forge log lines.
+    // Names reach the log: nothing that can forge a line or disguise one (C0/C1 controls,
+    // line separators, bidirectional overrides).
     const bool ok = name->is_string() && name->get_string().size() <= max_name_bytes &&
-                    std::none_of(name->get_string().begin(), name->get_string().end(),
-                                 [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+                    display_safe(name->get_string());
     if (!ok) {
-      return bad_request(fmt::format("'name' must be a string of at most {} bytes without control characters",
-                                     max_name_bytes));
+      return bad_request(fmt::format(
+          "'name' must be a string of at most {} bytes without control characters, line separators "
+          "(U+2028, U+2029) or bidirectional controls (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069)",
+          max_name_bytes));
     }
     out.name = name->get_string();
   }
