@@ -150,6 +150,27 @@ TEST(JobApi, ExecJobKeepsExitCodeAndOutputAndFailsOnNonZeroExit) {
   EXPECT_EQ(job.at("result").at("stderr"), "\xEF\xBF\xBD") << "a byte that is not UTF-8 is replaced";
 }
 
+TEST(JobApi, ListingsCarrySummariesAndOnlyTheJobItselfItsResult) {
+  // Regression: 1,000 exec jobs with 64 KiB of control bytes each made one listing a 787 MB
+  // body. A listing now holds no results (and errors cut short), whatever the jobs returned.
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "exec", "args": {"argv": ["/bin/sh", "-c",
+                               "printf '\\001%.0s' $(seq 100); exit 1"]}})");
+  const auto job = final_record(c, id);
+  ASSERT_EQ(job.at("state"), "failed");
+  EXPECT_EQ(job.at("result").at("stdout").as_string().size(), 16u) << "the job itself has it";
+  const auto page = body_of(c.get("/v1/jobs"));
+  const auto& item = page.at("jobs").as_array().at(0).as_object();
+  EXPECT_EQ(item.at("id"), job.at("id"));
+  EXPECT_FALSE(item.contains("result"));
+  EXPECT_EQ(item.at("result_omitted"), true);
+  EXPECT_EQ(item.at("error"), job.at("error"));
+  service::JobSnapshot long_error;
+  long_error.error = std::string(600, 'e') + "\xC3\xA9";
+  EXPECT_EQ(service::summary_of(long_error).error, std::string(service::summary_error_bytes, 'e') + "...");
+}
+
 TEST(JobApi, ExecOfAProgramNotAllowedIsForbidden) {
   JobsFixture f;
   auto c = f.client();
