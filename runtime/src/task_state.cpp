@@ -66,7 +66,7 @@ void throw_result_taken() {
   throw InvalidStateError("the task's move-only result was already taken by an earlier reader");
 }
 
-TaskBase::TaskBase(Loop& loop, std::string name, std::source_location where)
+TaskBase::TaskBase(Loop& loop, std::string name, loopvisor::source_location where)
     : id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
       name_(name.empty() ? "Task-" + std::to_string(id_) : std::move(name)),
       loop_(&loop),

@@ -7,9 +7,11 @@ set -euo pipefail
 daemon=$1
 work=$(mktemp -d)
 pid=""
-cleanup() {
-  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
-  for f in "$work"/gc-*; do [[ -f $f ]] && kill -9 "$(cat "$f")" 2>/dev/null; done
+cleanup() {  # every step, whatever the one before returned
+  if [[ -n $pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi
+  for f in "$work"/gc-*; do
+    if [[ -f $f ]]; then kill -9 "$(cat "$f")" 2>/dev/null || true; fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -8,9 +8,9 @@ daemon=$1
 work=$(mktemp -d)
 pid=""
 holder=""
-cleanup() {
-  { [[ -n $holder ]] && kill -9 "$holder" && wait "$holder"; } 2>/dev/null
-  { [[ -n $pid ]] && kill -9 "$pid" && wait "$pid"; } 2>/dev/null
+cleanup() {  # every step, whatever the one before returned (wait on a killed job returns 137)
+  if [[ -n $holder ]]; then kill -9 "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true; fi
+  if [[ -n $pid ]]; then kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT

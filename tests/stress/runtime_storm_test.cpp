@@ -160,6 +160,59 @@ TEST(Stress, RandomCancellationsEndEachFutureInExactlyOneStateWithOneCallback) {
   EXPECT_EQ(report.tasks_abandoned, 0u);
 }
 
+asio::awaitable<int> await_other_loop(ThreadFuture<int> inner) { co_return co_await inner.async_wait(); }
+
+TEST(Stress, CrossLoopAwaitsCancelledFromAThirdThreadEachEndOnce) {
+  const std::size_t n = 20000 / divisor;
+  SupervisorOptions options;
+  options.loops = 2;
+  options.submit_queue_capacity = 1u << 20;
+  Supervisor sup(options);
+  Tally inner_done(n), outer_done(n);
+  std::vector<ThreadFuture<int>> inners, outers;
+  inners.reserve(n);
+  outers.reserve(n);
+  std::mt19937 rng(99);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto inner = sup.loop(1).run_coroutine_threadsafe(nap(static_cast<int>(rng() % 3)));
+    inner.add_done_callback([&inner_done, i](ThreadFuture<int>) { inner_done.bump(i); });
+    auto outer = sup.loop(0).run_coroutine_threadsafe(await_other_loop(inner));
+    outer.add_done_callback([&outer_done, i](ThreadFuture<int>) { outer_done.bump(i); });
+    inners.push_back(std::move(inner));
+    outers.push_back(std::move(outer));
+  }
+  std::thread canceller([&] {  // a thread that runs neither loop
+    std::mt19937 pick(5);
+    for (std::size_t i = 0; i < n; ++i) {
+      switch (pick() % 3) {
+        case 0:
+          outers[i].cancel();  // cancels what it awaits too
+          break;
+        case 1:
+          inners[i].cancel();  // the awaiting task sees CancelledError
+          break;
+        default:
+          break;
+      }
+    }
+  });
+  canceller.join();
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(outers[i].wait_for(bound)) << i;
+    ASSERT_TRUE(inners[i].wait_for(bound)) << i;
+    if (outers[i].cancelled()) continue;
+    // An outer that was not cancelled carries its inner's outcome.
+    if (inners[i].cancelled()) {
+      EXPECT_NE(outers[i].exception(), nullptr) << i;
+    } else {
+      EXPECT_EQ(outers[i].get(), inners[i].get()) << i;
+    }
+  }
+  EXPECT_TRUE(eventually([&] { return inner_done.total() == n && outer_done.total() == n; }));
+  EXPECT_EQ(inner_done.twice() + outer_done.twice(), 0u);
+  EXPECT_EQ(sup.shutdown(std::chrono::seconds(10)).tasks_abandoned, 0u);
+}
+
 asio::awaitable<int> fail_soon(int ms) {
   co_await loopvisor::sleep(std::chrono::milliseconds(ms));
   throw std::runtime_error("planned failure");

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <source_location>
+#include "loopvisor/source_location.hpp"
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -165,7 +165,7 @@ class Loop {
   /// `where` records the caller (file:line) for diagnostics and introspection.
   template <class T>
   [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {},
-                                    std::source_location where = std::source_location::current());
+                                    loopvisor::source_location where = loopvisor::source_location::current());
 
   /// On the loop: every task that has not ended.
   std::vector<TaskInfo> all_tasks() const;

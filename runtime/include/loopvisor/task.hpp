@@ -10,7 +10,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <source_location>
+#include "loopvisor/source_location.hpp"
 #include <string>
 #include <type_traits>
 
@@ -161,7 +161,7 @@ class AnyTask {
 /// On a loop: a task for `coro` on the current loop (asyncio.create_task).
 template <class T>
 [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {},
-                                  std::source_location where = std::source_location::current());
+                                  loopvisor::source_location where = loopvisor::source_location::current());
 
 /// The task whose code runs on this thread now (asyncio.current_task), or an invalid AnyTask
 /// outside any task. Correct across awaits: it follows the task's executor.

@@ -3,7 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
-#include <source_location>
+#include "loopvisor/source_location.hpp"
 #include <string>
 #include <vector>
 
@@ -52,7 +52,7 @@ class TaskGroup {
 
   template <class T>
   [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {},
-                                    std::source_location where = std::source_location::current()) {
+                                    loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
     Task<T> task = loop_->create_task(std::move(coro), std::move(name), where);
     adopt(task.state());

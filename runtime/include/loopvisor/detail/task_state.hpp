@@ -7,7 +7,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
-#include <source_location>
+#include "loopvisor/source_location.hpp"
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -38,7 +38,7 @@ namespace loopvisor::detail {
 /// bounded inbox, so it is never rejected.
 class TaskBase : public std::enable_shared_from_this<TaskBase> {
  public:
-  TaskBase(Loop& loop, std::string name, std::source_location where = std::source_location::current());
+  TaskBase(Loop& loop, std::string name, loopvisor::source_location where = loopvisor::source_location::current());
   virtual ~TaskBase();
   TaskBase(const TaskBase&) = delete;
   TaskBase& operator=(const TaskBase&) = delete;
@@ -99,7 +99,7 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   Loop* loop_;
   std::shared_ptr<LoopShared> shared_;
   const std::chrono::steady_clock::time_point created_;
-  const std::source_location where_;
+  const loopvisor::source_location where_;
   atomic<TaskStatus> status_{TaskStatus::pending};
   bool cancel_requested_ = false;
   atomic<bool> retrieved_{false};

@@ -70,7 +70,7 @@ void complete_from_task(FutureState<T>& future, TaskState<T>& task) {
 }  // namespace detail
 
 template <class T>
-Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name, std::source_location where) {
+Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name, loopvisor::source_location where) {
   require_on_loop("create_task");
   auto st = std::make_shared<detail::TaskState<T>>(*this, std::move(name), where);
   auto main = detail::task_main<T>(detail::TaskGuard(st), st, std::move(coro));
@@ -129,7 +129,7 @@ ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& l
 }
 
 template <class T>
-Task<T> create_task(boost::asio::awaitable<T> coro, std::string name, std::source_location where) {
+Task<T> create_task(boost::asio::awaitable<T> coro, std::string name, loopvisor::source_location where) {
   return Loop::current().create_task(std::move(coro), std::move(name), where);
 }
 
