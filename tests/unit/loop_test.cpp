@@ -174,6 +174,31 @@ TEST(Loop, ThrowingCallbackIsReportedAndTheLoopGoesOn) {
   EXPECT_EQ(lt->stats().unhandled_exceptions, 1u);
 }
 
+/// Captured state whose destructor throws (declared noexcept(false), as careless code may);
+/// only the last owner (moves disarm their source) throws.
+struct ThrowsOnDestruction {
+  explicit ThrowsOnDestruction(std::atomic<int>* d) : destroyed(d) {}
+  ThrowsOnDestruction(ThrowsOnDestruction&& other) noexcept
+      : destroyed(other.destroyed), armed(std::exchange(other.armed, false)) {}
+  ~ThrowsOnDestruction() noexcept(false) {
+    if (!armed) return;
+    destroyed->fetch_add(1);
+    throw std::runtime_error("destructor of captured state");
+  }
+  std::atomic<int>* destroyed;
+  bool armed = true;
+};
+
+TEST(Loop, ACallbackWhoseCapturedStateThrowsOnDestructionDoesNotKillTheLoop) {
+  // Fault injection: the runtime destroyed callables in noexcept code, so a throwing
+  // destructor terminated the process.
+  std::atomic<int> destroyed{0};
+  LoopThread lt;
+  lt->call_soon_threadsafe([state = ThrowsOnDestruction(&destroyed)] { (void)state; });
+  EXPECT_EQ(lt->submit([] { return 7; }).get(bound), 7) << "the loop survived";
+  EXPECT_TRUE(eventually([&] { return destroyed.load() == 1; }));
+}
+
 TEST(Loop, BlockingCallbackDelaysTheCallbacksBehindItOnTheSameLoop) {
   LoopThread lt;
   Signal release;

@@ -2,12 +2,17 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
 
 namespace loopvisor::detail {
+
+/// Logs a failure of a user callback that has no caller to report to (future_state.cpp).
+void report_callback_failure(const char* where, const char* what) noexcept;
+
 
 /// Holds any move-constructible callable `f` with `f()` valid. Callables of up to
 /// `inline_size` bytes (and no stricter than pointer alignment) live inline, larger ones on
@@ -80,7 +85,24 @@ class Callback {
   template <class D>
   static constexpr bool fits_inline() {
     return sizeof(D) <= inline_size && alignof(D) <= alignof(void*) &&
-           std::is_nothrow_move_constructible_v<D>;
+           std::is_nothrow_move_constructible_v<D> && std::is_nothrow_destructible_v<D>;
+  }
+
+  /// Deletes `d`. A user's callable whose destructor throws (a capture declared
+  /// noexcept(false)) must not terminate the loop: the exception is reported and dropped.
+  template <class D>
+  static void destroy_heap(D* d) noexcept {
+    if constexpr (std::is_nothrow_destructible_v<D>) {
+      delete d;
+    } else {
+      try {
+        delete d;
+      } catch (const std::exception& e) {
+        report_callback_failure("destroying a callback", e.what());
+      } catch (...) {
+        report_callback_failure("destroying a callback", "unknown exception");
+      }
+    }
   }
 
   template <class D>
@@ -96,7 +118,7 @@ class Callback {
   static constexpr Ops heap_ops{
       [](void* s) { (**std::launder(static_cast<D**>(s)))(); },
       [](void* dst, void* src) noexcept { ::new (dst) D*(*std::launder(static_cast<D**>(src))); },
-      [](void* s) noexcept { delete *std::launder(static_cast<D**>(s)); }};
+      [](void* s) noexcept { destroy_heap(*std::launder(static_cast<D**>(s))); }};
 
   alignas(void*) unsigned char storage_[inline_size];
   const Ops* ops_ = nullptr;
