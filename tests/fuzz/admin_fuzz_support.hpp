@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
 #include "admin/admin_metrics.hpp"
 #include "admin/router.hpp"
 #include "jobs/job_registry.hpp"
@@ -20,6 +22,7 @@ namespace loopvisor::fuzz {
 /// process.
 struct DaemonCore {
   DaemonCore() : supervisor(options()) {
+    spdlog::set_level(spdlog::level::warn);  // a line per job would drown the fuzzer's output
     config::JobsConfig jobs_config;
     jobs_config.default_timeout = std::chrono::milliseconds(20);
     jobs_config.max_timeout = std::chrono::milliseconds(20);
@@ -65,7 +68,8 @@ inline void answer(const service::Request& request) {
   if (!response) std::abort();
   const unsigned status = response->result_int();
   if (status < 200 || status > 599) std::abort();
-  if ((*response)[boost::beast::http::field::content_type] == "application/json") {
+  const bool head = request.method() == boost::beast::http::verb::head;  // a HEAD answer has no body
+  if (!head && (*response)[boost::beast::http::field::content_type] == "application/json") {
     boost::system::error_code ec;
     (void)boost::json::parse(response->body(), ec);
     if (ec) std::abort();  // not valid JSON (or not valid UTF-8)

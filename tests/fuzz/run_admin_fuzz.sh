@@ -2,7 +2,8 @@
 # Builds the admin request and job JSON fuzz targets with clang (libFuzzer + ASan + UBSan) from
 # the runtime, config and service sources, and runs each for a bounded number of inputs from its
 # seed corpus plus the checked-in regression inputs. Exits non-zero on any crash, abort or
-# sanitizer report.
+# sanitizer report. Objects are kept in BUILD/fuzz-obj and rebuilt when a source or a header it
+# includes changed (clang's -MMD lists them).
 set -euo pipefail
 src=$1     # project source dir
 build=$2   # project build dir (for the generated version header)
@@ -17,17 +18,37 @@ flags=(-std=c++20 -O1 -g1 -fsanitize=address,undefined -fno-sanitize=function -f
        -I"$build/runtime/include" -I"$src/tests/fuzz")
 mapfile -t sources < <(cd "$src" && ls runtime/src/*.cpp config/src/*.cpp service/*.cpp service/admin/*.cpp \
   service/admin/routes/*.cpp service/jobs/*.cpp | grep -v '^service/main.cpp$')
-mkdir -p "$out/obj"
-printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
-  'clang++ "$@" -fsanitize=fuzzer-no-link -c "'"$src"'/{}" -o "'"$out"'/obj/$(echo {} | tr / _).o"' _ "${flags[@]}"
+obj=$build/fuzz-obj
+mkdir -p "$obj"
+stale() {  # stale OBJECT: missing, or older than a file its dependency list names
+  [[ -f $1 && -f ${1%.o}.d ]] || return 0
+  local dep
+  for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "${1%.o}.d"); do
+    [[ $dep -nt $1 ]] && return 0
+  done
+  return 1
+}
+todo=()
+objects=()
+for s in "${sources[@]}"; do
+  o=$obj/$(echo "$s" | tr / _).o
+  objects+=("$o")
+  if stale "$o"; then todo+=("$s"); fi
+done
+echo "admin fuzz: compiling ${#todo[@]} of ${#sources[@]} sources with clang"
+if ((${#todo[@]} > 0)); then
+  printf '%s\n' "${todo[@]}" | xargs -P "$(nproc)" -I{} sh -c \
+    'o="'"$obj"'/$(echo {} | tr / _).o"; clang++ "$@" -fsanitize=fuzzer-no-link -MMD -MF "${o%.o}.d" -c "'"$src"'/{}" -o "$o"' \
+    _ "${flags[@]}"
+fi
 libs=(-lboost_thread -lboost_json -lboost_url -lboost_program_options -lspdlog -lfmt -lprometheus-cpp-core -ltomlplusplus -lpthread)
 for target in admin_fuzz job_json_fuzz; do
-  clang++ "${flags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/$target.cpp" "$out"/obj/*.o "${libs[@]}" -o "$out/$target"
+  clang++ "${flags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/$target.cpp" "${objects[@]}" "${libs[@]}" -o "$out/$target"
 done
 run() {  # run TARGET CORPUS: the seeds plus regression inputs, then bounded mutation
   mkdir -p "$out/$2"
   cp "$src/tests/fuzz/$2"/* "$out/$2/"
-  "$out/$1" -runs="$runs" -max_len=16384 -seed=1 -timeout=20 "$out/$2" 2>&1 | tail -n 5
+  "$out/$1" -runs="$runs" -max_len=16384 -seed=1 -timeout=20 -artifact_prefix="$out/" "$out/$2" 2>&1 | tail -n 40
 }
 run admin_fuzz admin_corpus
 run job_json_fuzz job_corpus

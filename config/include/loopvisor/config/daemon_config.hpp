@@ -23,8 +23,8 @@ struct Endpoint {
 };
 
 /// The runtime part: what the daemon passes on to SupervisorOptions (service/daemon.cpp). Kept
-/// apart from supervisor.hpp so the config library builds alone (the fuzzer builds it with
-/// clang, whose C++20 library support stops short of the runtime's std::source_location).
+/// apart from supervisor.hpp so the config library builds alone (the config fuzzer compiles
+/// only config/ and one runtime source).
 struct RuntimeConfig {
   std::size_t loops = 0;  ///< 0: one per hardware thread
   std::size_t submit_queue_capacity = 16384;
