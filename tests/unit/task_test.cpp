@@ -120,6 +120,33 @@ TEST(Task, DoneCallbacksRunOnTheLoopInRegistrationOrderEvenIfAddedLate) {
   });
 }
 
+TEST(Task, AThrowingDoneCallbackIsReportedAndTheOthersStillRun) {
+  std::vector<std::string> reports;
+  std::mutex mu;
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    std::lock_guard g(mu);
+    reports.push_back(describe(c));
+  };
+  run_on_loop(
+      []() -> asio::awaitable<void> {
+        auto order = std::make_shared<std::vector<int>>();
+        auto task = create_task(value_after(1ms, 5));
+        task.add_done_callback([order](Task<int>) {
+          order->push_back(1);
+          throw std::runtime_error("done callback failed");
+        });
+        task.add_done_callback([order](Task<int>) { order->push_back(2); });
+        EXPECT_EQ(co_await task.async_wait(), 5);
+        co_await until([order] { return order->size() == 2; });
+        EXPECT_EQ(*order, (std::vector<int>{1, 2}));
+      },
+      options);
+  std::lock_guard g(mu);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("done callback failed"), std::string::npos) << reports[0];
+}
+
 TEST(Task, CurrentTaskFollowsTheTaskAcrossAwaits) {
   run_on_loop([]() -> asio::awaitable<void> {
     auto probe = [](std::chrono::milliseconds d) -> asio::awaitable<std::uint64_t> {

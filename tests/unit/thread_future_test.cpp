@@ -103,6 +103,20 @@ TEST(ThreadFuture, DoneCallbackRunsOnceWhenDoneAndAtOnceIfAddedAfter) {
   EXPECT_TRUE(inline_call);
 }
 
+TEST(ThreadFuture, AThrowingDoneCallbackDoesNotStopTheOthersOrTheLoop) {
+  LoopThread lt;
+  auto f = lt->submit([] { return 4; });
+  std::atomic<int> calls{0};
+  f.add_done_callback([&](ThreadFuture<int>) {
+    ++calls;
+    throw std::runtime_error("done callback failed");
+  });
+  f.add_done_callback([&](ThreadFuture<int>) { ++calls; });
+  EXPECT_EQ(f.get(bound), 4);
+  EXPECT_TRUE(eventually([&] { return calls.load() == 2; }));
+  EXPECT_EQ(lt->submit([] { return 5; }).get(bound), 5) << "the loop survived";
+}
+
 TEST(ThreadFuture, CoAwaitFromAnotherLoopResumesOnTheAwaitingLoop) {
   LoopThread a;
   LoopThread b;
