@@ -67,7 +67,8 @@ int run_daemon(const config::DaemonConfig& config) {
           const auto report = supervisor_slot->shutdown(config.shutdown_grace);
           // The report counts tasks (a job may run several); jobs are counted apart.
           spdlog::info("shutdown complete: runtime {}", report.to_string());
-          if (jobs_before) spdlog::info("shutdown complete: {}", describe_jobs_between(*jobs_before, jobs->counts()));
+          if (jobs_before)
+            spdlog::info("shutdown complete: {}", describe_jobs_between(*jobs_before, jobs->counts()));
           boost::asio::post(signal_context, [&] {
             signals.cancel();
             signal_context.stop();

@@ -46,7 +46,9 @@ std::string valid_utf8(std::string_view bytes) {
 namespace {
 
 std::uint32_t decode(std::string_view seq) {
-  const auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(seq[i])); };
+  const auto b = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(seq[i]));
+  };
   switch (seq.size()) {
     case 1:
       return b(0);

@@ -113,9 +113,9 @@ constexpr std::size_t max_nesting = 32;         // arrays and inline tables insi
 /// each, and ~35,000 levels overflow an 8 MiB stack.
 Refusal refused_at(std::string_view text) {
   enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
-  std::string open;             // value arrays '[' and inline tables '{' open in code, innermost last
-  bool line_start = true;       // only whitespace so far on this line (in code)
-  bool in_key = true;           // this line has had no '=' yet: what is read is a key or header
+  std::string open;        // value arrays '[' and inline tables '{' open in code, innermost last
+  bool line_start = true;  // only whitespace so far on this line (in code)
+  bool in_key = true;      // this line has had no '=' yet: what is read is a key or header
   std::size_t key_dots = 0;
   std::size_t key_length = 0;
   const auto at = [&](std::size_t i, std::string_view what) { return text.substr(i, what.size()) == what; };
@@ -161,7 +161,8 @@ Refusal refused_at(std::string_view text) {
                                  first == '-' || first == '"' || first == '\'';
           if (!key_start) {
             const auto b = static_cast<unsigned char>(first);
-            if (k < text.size() && ((b < 0x20 && first != '\t' && first != '\n' && first != '\r') || b == 0x7f))
+            if (k < text.size() &&
+                ((b < 0x20 && first != '\t' && first != '\n' && first != '\r') || b == 0x7f))
               return {k, "a control character; TOML allows only tab and line endings"};
             if (k < text.size() && b >= 0x80)
               return {k, "a non-ASCII character outside a comment; no setting takes one"};
@@ -270,13 +271,15 @@ bool is_kubernetes_service_link(std::string_view name) {
 std::string read_regular_file(const std::string& path, std::size_t max_bytes, const std::string& what) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) throw ConfigError(fmt::format("{}: cannot be opened for reading: {}", what, std::strerror(errno)));
+  if (fd < 0)
+    throw ConfigError(fmt::format("{}: cannot be opened for reading: {}", what, std::strerror(errno)));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
   struct stat info {};
-  if (::fstat(fd, &info) != 0) throw ConfigError(fmt::format("{}: cannot be read: {}", what, std::strerror(errno)));
+  if (::fstat(fd, &info) != 0)
+    throw ConfigError(fmt::format("{}: cannot be read: {}", what, std::strerror(errno)));
   if (!S_ISREG(info.st_mode)) {
     const char* kind = S_ISDIR(info.st_mode)    ? "a directory"
                        : S_ISFIFO(info.st_mode) ? "a FIFO"
@@ -307,9 +310,9 @@ void read_auth_token(LoadedConfig& loaded) {
   admin.auth_token.clear();
   if (admin.auth_token_file.empty()) return;
   const auto source = loaded.origin.at("admin.auth_token_file");
-  const std::string content = read_regular_file(
-      admin.auth_token_file, 64 * 1024,
-      fmt::format("admin.auth_token_file = {} (from {})", admin.auth_token_file, source));
+  const std::string content =
+      read_regular_file(admin.auth_token_file, 64 * 1024,
+                        fmt::format("admin.auth_token_file = {} (from {})", admin.auth_token_file, source));
   std::string_view first_line(content);
   if (first_line.starts_with("\xEF\xBB\xBF")) first_line.remove_prefix(3);  // a UTF-8 byte order mark
   first_line = first_line.substr(0, first_line.find('\n'));

@@ -428,7 +428,8 @@ std::vector<Setting> build_settings() {
       [](auto& c) -> auto& { return c.jobs.exec_max_cpu_seconds; }));
   out.push_back(unsigned_setting(
       "jobs", "exec_max_memory_bytes", "jobs-exec-max-memory-bytes",
-      "address space of an exec child (RLIMIT_AS; 0: not limited)", 0, std::numeric_limits<std::int64_t>::max(),
+      "address space of an exec child (RLIMIT_AS; 0: not limited)", 0,
+      std::numeric_limits<std::int64_t>::max(),
       [](auto& c) -> auto& { return c.jobs.exec_max_memory_bytes; }));
   out.push_back(unsigned_setting(
       "jobs", "exec_max_open_files", "jobs-exec-max-open-files",

@@ -48,7 +48,8 @@ struct Pipe {
   explicit Pipe(SocketPair) {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw Error(fmt::format("create_subprocess_exec: cannot create a socket pair: {}", std::strerror(errno)));
+      throw Error(
+          fmt::format("create_subprocess_exec: cannot create a socket pair: {}", std::strerror(errno)));
     }
     ::shutdown(fds[0], SHUT_WR);
     ::shutdown(fds[1], SHUT_RD);
@@ -157,8 +158,8 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
                             std::strerror(errno)));
   }
   if (pid == 0) {
-    become_child(parent, in.read, out.write, err.write, report.write, request.program.c_str(), argv.data(), env, cwd,
-                 request.limits);
+    become_child(parent, in.read, out.write, err.write, report.write, request.program.c_str(), argv.data(),
+                 env, cwd, request.limits);
   }
   child.pid_ = pid;
   child.reaped_ = false;
@@ -178,8 +179,8 @@ ChildProcess ChildProcess::spawn(const SpawnRequest& request) {
     const char* step = failure.step >= 0 && failure.step < 5 ? step_names[failure.step] : "start";
     std::string detail = std::strerror(failure.error);
     if (failure.step == step_chdir) detail = fmt::format("'{}': {}", request.cwd, detail);
-    throw Error(fmt::format("create_subprocess_exec: cannot start '{}': could not {}: {}", request.program, step,
-                            detail));
+    throw Error(fmt::format("create_subprocess_exec: cannot start '{}': could not {}: {}", request.program,
+                            step, detail));
   }
 #ifdef SYS_pidfd_open
   child.pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by the kernel
@@ -243,7 +244,8 @@ std::string find_in_path(const std::string& program, std::string_view path) {
     if (dir.empty()) dir = ".";
     std::string candidate = dir + "/" + program;
     struct stat info {};
-    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0)
       return candidate;
     if (colon == std::string_view::npos) break;
     path.remove_prefix(colon + 1);

@@ -12,10 +12,10 @@ namespace loopvisor::detail {
 
 /// Everything the child needs, prepared before fork (the child only makes system calls).
 struct SpawnRequest {
-  std::string program;                      ///< a path (PATH already searched)
-  std::vector<std::string> argv;            ///< argv[0] first
+  std::string program;                          ///< a path (PATH already searched)
+  std::vector<std::string> argv;                ///< argv[0] first
   std::optional<std::vector<std::string>> env;  ///< "NAME=value" entries; unset: the caller's
-  std::string cwd;                          ///< "" for the caller's
+  std::string cwd;                              ///< "" for the caller's
   ResourceLimits limits;
 };
 
@@ -24,8 +24,8 @@ struct SpawnRequest {
 ///
 /// The child gets SIGKILL if the thread that started it ends first (PR_SET_PDEATHSIG), so it
 /// does not outlive a process killed with SIGKILL; its own descendants are only reached
-/// through the group (signal_group). It starts with an empty signal mask, default signal dispositions (an ignored SIGPIPE
-/// is not inherited), descriptors 0-2 on the pipes and every other descriptor closed on exec,
+/// through the group (signal_group). It starts with an empty signal mask, default signal dispositions (an
+/// ignored SIGPIPE is not inherited), descriptors 0-2 on the pipes and every other descriptor closed on exec,
 /// whoever opened it and whether or not they asked for close-on-exec.
 ///
 /// Ownership: this object owns the child until `reap()`; destroying it earlier kills the whole

@@ -36,7 +36,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 /// A completion token whose operation task cancellation cannot reach: for the clean-up that
 /// must finish after a cancel (stopping and reaping the child).
 auto uncancellable(boost::system::error_code& ec) {
-  return asio::bind_cancellation_slot(asio::cancellation_slot(), asio::redirect_error(asio::use_awaitable, ec));
+  return asio::bind_cancellation_slot(asio::cancellation_slot(),
+                                      asio::redirect_error(asio::use_awaitable, ec));
 }
 
 /// What one output pipe delivered: at most `limit` bytes, and whether there was more.
@@ -171,7 +172,7 @@ asio::awaitable<SubprocessResult> run_child(std::shared_ptr<const ChildRequest> 
   // Owns the child: if this frame is destroyed before the end, the group is killed and reaped.
   auto child = detail::ChildProcess::spawn(spawn);
   auto in = std::make_shared<asio::local::stream_protocol::socket>(executor, asio::local::stream_protocol(),
-                                                                    child.take_stdin());
+                                                                   child.take_stdin());
   auto out = std::make_shared<asio::readable_pipe>(executor, child.take_stdout());
   auto err = std::make_shared<asio::readable_pipe>(executor, child.take_stderr());
   const std::size_t limit = options.max_output_bytes.value_or(SIZE_MAX);
@@ -241,7 +242,8 @@ asio::awaitable<SubprocessResult> run_child(std::shared_ptr<const ChildRequest> 
   co_return result;
 }
 
-asio::awaitable<SubprocessResult> run_child_within(Clock::duration limit, std::shared_ptr<const ChildRequest> request) {
+asio::awaitable<SubprocessResult> run_child_within(Clock::duration limit,
+                                                   std::shared_ptr<const ChildRequest> request) {
   auto scope = timeout(limit);
   co_return co_await scope.run(run_child(std::move(request)));
 }

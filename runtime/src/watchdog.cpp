@@ -33,9 +33,7 @@ struct Watchdog::Impl {
   detail::atomic<std::int64_t> last_round{0};
   std::thread thread;
 
-  static std::int64_t now_ns() {
-    return std::chrono::steady_clock::now().time_since_epoch().count();
-  }
+  static std::int64_t now_ns() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 
   void run() {
     detail::name_this_thread("lv-watchdog");

@@ -67,15 +67,16 @@ std::vector<prometheus::MetricFamily> AdminMetrics::Collect() const {
     m.counter.value = static_cast<double>(n);
     family.metric.push_back(std::move(m));
   }
-  return {std::move(family),
-          counter_family("loopvisor_admin_connections_refused_total",
-                         "Admin connections closed unserved when accepted, by reason (max_connections: every "
-                         "slot and the probe reserve taken; per_client: the client address's limit).",
-                         "reason", refused_),
-          counter_family("loopvisor_admin_accept_errors_total",
-                         "Failed accepts on the admin listener, by reason (out_of_descriptors: EMFILE/ENFILE; "
-                         "accepting pauses and backs off).",
-                         "reason", accept_errors_)};
+  return {
+      std::move(family),
+      counter_family("loopvisor_admin_connections_refused_total",
+                     "Admin connections closed unserved when accepted, by reason (max_connections: every "
+                     "slot and the probe reserve taken; per_client: the client address's limit).",
+                     "reason", refused_),
+      counter_family("loopvisor_admin_accept_errors_total",
+                     "Failed accepts on the admin listener, by reason (out_of_descriptors: EMFILE/ENFILE; "
+                     "accepting pauses and backs off).",
+                     "reason", accept_errors_)};
 }
 
 }  // namespace loopvisor::service

@@ -6,16 +6,16 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
-#include <algorithm>
-#include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <map>
 #include <stdexcept>
@@ -81,11 +81,12 @@ struct AdminServer::Impl {
   void refuse(tcp::socket& socket, std::string_view reason) {
     if (context.admin_metrics) context.admin_metrics->refused(reason);
     if (const auto n = refusals.occurred()) {
-      spdlog::warn("admin: refused {} connection(s) in the last {} s; latest reason: {} (open: {} of [admin] "
-                   "max_connections = {}, {} of probe_reserve = {}; max_connections_per_client = {})",
-                   n, std::chrono::duration_cast<std::chrono::seconds>(refusals.interval()).count(), reason,
-                   general, context.admin.max_connections, probes, context.admin.probe_reserve,
-                   context.admin.max_connections_per_client);
+      spdlog::warn(
+          "admin: refused {} connection(s) in the last {} s; latest reason: {} (open: {} of [admin] "
+          "max_connections = {}, {} of probe_reserve = {}; max_connections_per_client = {})",
+          n, std::chrono::duration_cast<std::chrono::seconds>(refusals.interval()).count(), reason, general,
+          context.admin.max_connections, probes, context.admin.probe_reserve,
+          context.admin.max_connections_per_client);
     }
     boost::system::error_code ignored;
     socket.close(ignored);
@@ -95,7 +96,8 @@ struct AdminServer::Impl {
   bool evict_idle() {
     ConnectionSlot* oldest = nullptr;
     for (const auto& slot : open) {
-      if (slot->idle && !slot->probe_only && slot->close && (oldest == nullptr || slot->idle_since < oldest->idle_since))
+      if (slot->idle && !slot->probe_only && slot->close &&
+          (oldest == nullptr || slot->idle_since < oldest->idle_since))
         oldest = slot.get();
     }
     if (oldest == nullptr) return false;
@@ -155,14 +157,15 @@ struct AdminServer::Impl {
       if (ec) {
         // Out of descriptors (EMFILE/ENFILE) or another failure that would repeat at once:
         // pause accepting (backing off up to 1 s) instead of spinning, count it, log a summary.
-        const bool descriptors = ec == asio::error::no_descriptors ||
-                                 ec == boost::system::errc::too_many_files_open_in_system;
+        const bool descriptors =
+            ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system;
         const auto reason = descriptors ? "out_of_descriptors" : "other";
         if (context.admin_metrics) context.admin_metrics->accept_failed(reason);
         if (const auto n = accept_errors.occurred()) {
-          spdlog::warn("admin: accepting a connection failed {} time(s) in the last {} s: {}; pausing accepts",
-                       n, std::chrono::duration_cast<std::chrono::seconds>(accept_errors.interval()).count(),
-                       ec.message());
+          spdlog::warn(
+              "admin: accepting a connection failed {} time(s) in the last {} s: {}; pausing accepts", n,
+              std::chrono::duration_cast<std::chrono::seconds>(accept_errors.interval()).count(),
+              ec.message());
         }
         backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
         pause.expires_after(backoff);

@@ -93,15 +93,18 @@ std::optional<Response> read_failure(error_code ec, bool timed_out, std::string_
 }
 
 /// True for the routes a probe-reserve connection may ask.
-bool probe_route(std::string_view path) { return path == "/healthz" || path == "/livez" || path == "/readyz"; }
+bool probe_route(std::string_view path) {
+  return path == "/healthz" || path == "/livez" || path == "/readyz";
+}
 
 }  // namespace
 
 asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& context,
                                        std::shared_ptr<ConnectionSlot> slot) {
   const auto& admin = context.admin;
-  const auto header_timeout =
-      slot->probe_only ? std::min(admin.header_timeout, std::chrono::milliseconds(1000)) : admin.header_timeout;
+  const auto header_timeout = slot->probe_only
+                                  ? std::min(admin.header_timeout, std::chrono::milliseconds(1000))
+                                  : admin.header_timeout;
   Deadline deadline(socket);
   bool evicted = false;
   slot->close = [&socket, &evicted] {
@@ -145,10 +148,11 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
         const Request& request = parser.get();
         path = request.target().substr(0, request.target().find('?'));
         if (slot->probe_only && !probe_route(path)) {
-          response = json_error(http::status::service_unavailable, "too_many_connections",
-                                fmt::format("every admin connection slot is taken ([admin] max_connections = {}); "
-                                            "this connection may only ask /healthz, /livez or /readyz",
-                                            admin.max_connections));
+          response =
+              json_error(http::status::service_unavailable, "too_many_connections",
+                         fmt::format("every admin connection slot is taken ([admin] max_connections = {}); "
+                                     "this connection may only ask /healthz, /livez or /readyz",
+                                     admin.max_connections));
           response->set(http::field::retry_after, "1");
         } else {
           response = co_await dispatch(request, context);

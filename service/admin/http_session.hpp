@@ -33,6 +33,7 @@ struct ConnectionSlot {
 /// limit, 408 when a header or body does not arrive in time, 400 when it does not parse — each
 /// with a JSON body, then the connection is closed. Never throws.
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
-                                              const AdminContext& context, std::shared_ptr<ConnectionSlot> slot);
+                                              const AdminContext& context,
+                                              std::shared_ptr<ConnectionSlot> slot);
 
 }  // namespace loopvisor::service

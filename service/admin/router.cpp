@@ -3,9 +3,9 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <boost/beast/http/field.hpp>
 #include <boost/url/parse.hpp>
+#include <cctype>
 
 #include "routes/routes.hpp"
 

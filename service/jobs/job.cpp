@@ -60,7 +60,8 @@ JobSnapshot summary_of(const JobSnapshot& job) {
     out.error = job.error;
   } else {
     std::size_t cut = summary_error_bytes;
-    while (cut > 0 && (static_cast<unsigned char>(job.error[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
+    while (cut > 0 && (static_cast<unsigned char>(job.error[cut]) & 0xC0) == 0x80)
+      --cut;  // not mid-character
     out.error = job.error.substr(0, cut) + "...";
   }
   return out;

@@ -321,8 +321,10 @@ TEST(AdminServer, ConnectionsBeyondTheLimitAndTheReserveAreClosed) {
   EXPECT_TRUE(second.closed_by_server());
   first.send_raw("Host: x\r\n\r\n");
   EXPECT_EQ(first.read().result(), http::status::ok);
-  EXPECT_NE(f.client().get("/metrics").body().find(
-                "loopvisor_admin_connections_refused_total{reason=\"max_connections\"} 1\n"),
+  EXPECT_NE(f.client()
+                .get("/metrics")
+                .body()
+                .find("loopvisor_admin_connections_refused_total{reason=\"max_connections\"} 1\n"),
             std::string::npos);
 }
 
@@ -384,7 +386,9 @@ TEST(AdminServer, OneClientAddressCannotTakeEverySlot) {
   EXPECT_TRUE(eventually([&] {
     try {
       auto d = f.client();
-      return d.get("/metrics").body().find("loopvisor_admin_connections_refused_total{reason=\"per_client\"} 1\n") !=
+      return d.get("/metrics")
+                 .body()
+                 .find("loopvisor_admin_connections_refused_total{reason=\"per_client\"} 1\n") !=
              std::string::npos;
     } catch (const std::exception&) {
       return false;

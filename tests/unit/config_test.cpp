@@ -167,31 +167,40 @@ TEST(Config, AuthTokenIsReadFromItsFileAndNeverPrinted) {
 
 TEST(Config, ErrorsShowValuesOnOneLine) {
   // Regression: an environment value holding a newline split the error message in two.
-  const auto message = error_of([] { load_config(std::nullopt, {{"LOOPVISOR_RUNTIME_LOOPS", "2\nforged: ok"}}, {}); });
+  const auto message = error_of([] {
+    load_config(std::nullopt, {{"LOOPVISOR_RUNTIME_LOOPS", "2\nforged: ok"}}, {});
+  });
   EXPECT_NE(message.find("runtime.loops = 2\\nforged: ok: "), std::string::npos) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-  EXPECT_EQ(error_of([] { load_config(std::nullopt, {{"LOOPVISOR_X\x1b[2J", "1"}}, {}); }).find('\x1b'),
+  EXPECT_EQ(error_of([] {
+              load_config(std::nullopt, {{"LOOPVISOR_X\x1b[2J", "1"}}, {});
+            }).find('\x1b'),
             std::string::npos);
 }
 
 TEST(Config, AByteOrderMarkIsNotPartOfTheToken) {
   // Regression: a token file saved with a BOM made the BOM part of the token.
   const auto token = write_file("bom-token", "\xEF\xBB\xBFtok-456\r\n");
-  EXPECT_EQ(load_config(std::nullopt, {{"LOOPVISOR_ADMIN_AUTH_TOKEN_FILE", token}}, {}).config.admin.auth_token,
-            "tok-456");
+  EXPECT_EQ(
+      load_config(std::nullopt, {{"LOOPVISOR_ADMIN_AUTH_TOKEN_FILE", token}}, {}).config.admin.auth_token,
+      "tok-456");
 }
 
 TEST(Config, OnlyRegularFilesOfBoundedSizeAreRead) {
   // Regression: /dev/zero aborted with bad_alloc, a FIFO hung, a directory read as empty.
-  EXPECT_NE(error_of([] { load_config(std::string("/dev/zero"), {}, {}); })
-                .find("config file /dev/zero: is a character device; it must be a regular file"),
+  EXPECT_NE(error_of([] {
+              load_config(std::string("/dev/zero"), {}, {});
+            }).find("config file /dev/zero: is a character device; it must be a regular file"),
             std::string::npos);
-  EXPECT_NE(error_of([] { load_config(::testing::TempDir(), {}, {}); }).find("is a directory"), std::string::npos);
+  EXPECT_NE(error_of([] { load_config(::testing::TempDir(), {}, {}); }).find("is a directory"),
+            std::string::npos);
   const std::string fifo = ::testing::TempDir() + "/lv-config-fifo";
   ::unlink(fifo.c_str());
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   EXPECT_NE(error_of([&] { load_config(fifo, {}, {}); }).find("is a FIFO"), std::string::npos);
-  EXPECT_NE(error_of([&] { load_config(std::nullopt, {}, {{"admin-auth-token-file", fifo}}); }).find("is a FIFO"),
+  EXPECT_NE(error_of([&] {
+              load_config(std::nullopt, {}, {{"admin-auth-token-file", fifo}});
+            }).find("is a FIFO"),
             std::string::npos);
   ::unlink(fifo.c_str());
   const auto big = write_file("big.toml", std::string(1024 * 1024 + 1, '#'));
@@ -202,17 +211,19 @@ TEST(Config, DeeplyNestedKeysAndValuesAreRefusedBeforeTheParser) {
   // Regression: 35,000 components overflowed the stack inside toml++ (SIGSEGV).
   std::string header = "[a";
   for (int i = 0; i < 35000; ++i) header += ".a";
-  EXPECT_NE(error_of([&] { load_config(write_file("deep1.toml", header + "]\n"), {}, {}); })
-                .find("too many dotted parts"),
+  EXPECT_NE(error_of([&] {
+              load_config(write_file("deep1.toml", header + "]\n"), {}, {});
+            }).find("too many dotted parts"),
             std::string::npos);
   std::string dotted = "x";
   for (int i = 0; i < 35000; ++i) dotted += ".x";
-  EXPECT_NE(error_of([&] { load_config(write_file("deep2.toml", dotted + " = 1\n"), {}, {}); })
-                .find("too many dotted parts"),
+  EXPECT_NE(error_of([&] {
+              load_config(write_file("deep2.toml", dotted + " = 1\n"), {}, {});
+            }).find("too many dotted parts"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
-              load_config(write_file("deep3.toml", "[jobs]\nexec_allow = " + std::string(35000, '[') + "\n"), {},
-                          {});
+              load_config(write_file("deep3.toml", "[jobs]\nexec_allow = " + std::string(35000, '[') + "\n"),
+                          {}, {});
             }).find("nested too deeply"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
@@ -227,12 +238,14 @@ TEST(Config, DeeplyNestedKeysAndValuesAreRefusedBeforeTheParser) {
               load_config(write_file("deep5.toml", inline_keys + "c = 1}\n"), {}, {});
             }).find("too many dotted parts"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { load_config(write_file("long.toml", std::string(300, 'k') + " = 1\n"), {}, {}); })
-                .find("too long"),
+  EXPECT_NE(error_of([&] {
+              load_config(write_file("long.toml", std::string(300, 'k') + " = 1\n"), {}, {});
+            }).find("too long"),
             std::string::npos);
   // What real files hold still passes: dotted keys at the top, floats and arrays in values.
-  const auto fine = write_file("fine.toml", "runtime.loops = 2 # a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q\n[jobs]\n"
-                                            "exec_allow = [\"/bin/a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s\"]\n");
+  const auto fine = write_file("fine.toml",
+                               "runtime.loops = 2 # a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q\n[jobs]\n"
+                               "exec_allow = [\"/bin/a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s\"]\n");
   EXPECT_EQ(load_config(fine, {}, {}).config.runtime.loops, 2u);
 }
 

@@ -227,9 +227,10 @@ TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
   EXPECT_EQ(c.get("/v1/jobs?state=done").result(), http::status::bad_request);
   EXPECT_EQ(c.get("/v1/jobs/1?wait_ms=x").result(), http::status::bad_request);
   EXPECT_EQ(body_of(c.get("/v1/jobs")).at("total"), 0) << "nothing refused was recorded";
-  EXPECT_EQ(c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "caf\u00e9 \u6f22"})")
-                .result(),
-            http::status::accepted)
+  EXPECT_EQ(
+      c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "caf\u00e9 \u6f22"})")
+          .result(),
+      http::status::accepted)
       << "other non-ASCII names are fine";
 }
 

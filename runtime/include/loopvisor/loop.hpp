@@ -6,10 +6,10 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include "loopvisor/source_location.hpp"
 #include <string>
 #include <type_traits>
 #include <vector>
+#include "loopvisor/source_location.hpp"
 
 #include "loopvisor/detail/callback.hpp"
 #include "loopvisor/detail/loop_health.hpp"

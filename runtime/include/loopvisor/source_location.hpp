@@ -18,7 +18,8 @@ using source_location = std::source_location;
 /// members, filled by the builtins clang 14 does have.
 class source_location {
  public:
-  static constexpr source_location current(const char* file = __builtin_FILE(), const char* function = __builtin_FUNCTION(),
+  static constexpr source_location current(const char* file = __builtin_FILE(),
+                                           const char* function = __builtin_FUNCTION(),
                                            unsigned line = __builtin_LINE()) noexcept {
     source_location where;
     where.file_ = file;

@@ -10,9 +10,9 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include "loopvisor/source_location.hpp"
 #include <string>
 #include <type_traits>
+#include "loopvisor/source_location.hpp"
 
 #include "loopvisor/detail/result_signature.hpp"
 #include "loopvisor/detail/task_state.hpp"

@@ -3,9 +3,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
-#include "loopvisor/source_location.hpp"
 #include <string>
 #include <vector>
+#include "loopvisor/source_location.hpp"
 
 #include "loopvisor/detail/completion_watch.hpp"
 #include "loopvisor/errors.hpp"
@@ -51,8 +51,9 @@ class TaskGroup {
   TaskGroup& operator=(const TaskGroup&) = delete;
 
   template <class T>
-  [[nodiscard]] Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {},
-                                    loopvisor::source_location where = loopvisor::source_location::current()) {
+  [[nodiscard]] Task<T> create_task(
+      boost::asio::awaitable<T> coro, std::string name = {},
+      loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
     Task<T> task = loop_->create_task(std::move(coro), std::move(name), where);
     adopt(task.state());

@@ -72,8 +72,8 @@ std::optional<Response> read_request(const Request& message, const AdminContext&
   if (const auto* name = fields.if_contains("name")) {
     // Names reach the log: nothing that can forge a line or disguise one (C0/C1 controls,
     // line separators, bidirectional overrides).
-    const bool ok = name->is_string() && name->get_string().size() <= max_name_bytes &&
-                    display_safe(name->get_string());
+    const bool ok =
+        name->is_string() && name->get_string().size() <= max_name_bytes && display_safe(name->get_string());
     if (!ok) {
       return bad_request(fmt::format(
           "'name' must be a string of at most {} bytes without control characters, line separators "

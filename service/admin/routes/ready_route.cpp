@@ -19,9 +19,10 @@ boost::asio::awaitable<Response> ready_route(RequestView, const AdminContext& co
     reasons.push_back(
         {{"reason", "watchdog_silent"},
          {"silence_seconds", std::chrono::duration<double>(*silence).count()},
-         {"message", fmt::format("the watchdog has not probed the loops for {} ms (threshold {} ms): their health "
-                                 "is unknown",
-                                 ms, threshold.count())}});
+         {"message",
+          fmt::format("the watchdog has not probed the loops for {} ms (threshold {} ms): their health "
+                      "is unknown",
+                      ms, threshold.count())}});
   }
   const auto stats = context.supervisor->stats();
   for (const auto& s : stats) {

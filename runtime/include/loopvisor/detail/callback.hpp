@@ -13,7 +13,6 @@ namespace loopvisor::detail {
 /// Logs a failure of a user callback that has no caller to report to (future_state.cpp).
 void report_callback_failure(const char* where, const char* what) noexcept;
 
-
 /// Holds any move-constructible callable `f` with `f()` valid. Callables of up to
 /// `inline_size` bytes (and no stricter than pointer alignment) live inline, larger ones on
 /// the heap. Unlike std::function it accepts move-only callables (futures, coroutines).

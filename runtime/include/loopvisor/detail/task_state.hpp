@@ -7,11 +7,11 @@
 #include <exception>
 #include <memory>
 #include <optional>
-#include "loopvisor/source_location.hpp"
 #include <string>
 #include <type_traits>
 #include <variant>
 #include <vector>
+#include "loopvisor/source_location.hpp"
 
 #include "loopvisor/detail/callback.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
@@ -38,7 +38,8 @@ namespace loopvisor::detail {
 /// bounded inbox, so it is never rejected.
 class TaskBase : public std::enable_shared_from_this<TaskBase> {
  public:
-  TaskBase(Loop& loop, std::string name, loopvisor::source_location where = loopvisor::source_location::current());
+  TaskBase(Loop& loop, std::string name,
+           loopvisor::source_location where = loopvisor::source_location::current());
   virtual ~TaskBase();
   TaskBase(const TaskBase&) = delete;
   TaskBase& operator=(const TaskBase&) = delete;
