@@ -138,7 +138,10 @@ TEST(Task, AThrowingDoneCallbackIsReportedAndTheOthersStillRun) {
         });
         task.add_done_callback([order](Task<int>) { order->push_back(2); });
         EXPECT_EQ(co_await task.async_wait(), 5);
-        co_await until([order] { return order->size() == 2; });
+        // Named first: GCC 12 miscompiles a lambda capturing by copy inside a co_await
+        // expression (it destroyed the captured shared_ptr twice; TSan saw the use after free).
+        auto both_ran = [order] { return order->size() == 2; };
+        co_await until(both_ran);
         EXPECT_EQ(*order, (std::vector<int>{1, 2}));
       },
       options);
