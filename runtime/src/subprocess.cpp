@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -89,8 +90,9 @@ class ExitWatch {
  public:
   ExitWatch(const asio::any_io_executor& executor, detail::ChildProcess& child)
       : child_(child), executor_(executor) {
-    if (child.pidfd() >= 0) {
-      pidfd_ = std::make_shared<asio::posix::stream_descriptor>(executor, ::dup(child.pidfd()));
+    // Out of descriptors for the copy: fall back to polling rather than fail the child.
+    if (const int fd = child.pidfd() >= 0 ? ::dup(child.pidfd()) : -1; fd >= 0) {
+      pidfd_ = std::make_shared<asio::posix::stream_descriptor>(executor, fd);
     }
   }
 
