@@ -287,6 +287,16 @@ Handle Loop::call_at_erased(clock::time_point when, detail::Callback fn) {
 }
 
 Handle Loop::call_soon_threadsafe_erased(detail::Callback fn) {
+  if (shared_->is_current()) {
+    // From the loop's own thread: one FIFO with call_soon, as asyncio's single ready queue.
+    if (impl_->inbox.closed()) {
+      // sync: relaxed; a statistic.
+      impl_->rejected_closed.fetch_add(1, std::memory_order_relaxed);
+      throw RuntimeClosed(
+          fmt::format("loop '{}' is shutting down or closed; the callback was not accepted", name()));
+    }
+    return call_soon_erased(std::move(fn));
+  }
   std::uint64_t ticket = 0;
   switch (impl_->inbox.try_push(fn, ticket)) {
     case detail::SubmitQueue::PushResult::ok:
@@ -523,13 +533,22 @@ ShutdownReport Loop::close(std::chrono::milliseconds grace, std::chrono::millise
 // current_task
 
 AnyTask current_task() {
-  const std::uint64_t id = detail::current_task_id();
+  if (Loop::current_or_null() == nullptr) {
+    throw WrongThreadError("current_task() called off any loop: there is no running loop on this thread");
+  }
+  return AnyTask(detail::current_task_state());
+}
+
+namespace detail {
+std::shared_ptr<TaskBase> current_task_state() {
+  const std::uint64_t id = current_task_id();
   Loop* loop = Loop::current_or_null();
-  if (id == 0 || loop == nullptr) return {};
+  if (id == 0 || loop == nullptr) return nullptr;
   auto& tasks = loop->impl_->tasks;
   auto it = tasks.find(id);
-  if (it == tasks.end()) return {};
-  return AnyTask(it->second->shared_from_this());
+  if (it == tasks.end()) return nullptr;
+  return it->second->shared_from_this();
 }
+}  // namespace detail
 
 }  // namespace loopvisor

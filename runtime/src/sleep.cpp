@@ -8,21 +8,29 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "loopvisor/detail/task_state.hpp"
 #include "loopvisor/errors.hpp"
 
 namespace loopvisor {
 
 boost::asio::awaitable<void> sleep(std::chrono::steady_clock::duration delay) {
   auto executor = co_await boost::asio::this_coro::executor;
-  if (delay <= std::chrono::steady_clock::duration::zero()) {
-    co_await boost::asio::post(executor, boost::asio::use_awaitable);
-    co_return;
-  }
-  boost::asio::steady_timer timer(executor, delay);
   boost::system::error_code ec;
-  co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-  if (ec == boost::asio::error::operation_aborted) throw CancelledError("sleep was cancelled");
+  if (delay <= std::chrono::steady_clock::duration::zero()) {
+    co_await boost::asio::post(executor, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  } else {
+    boost::asio::steady_timer timer(executor, delay);
+    co_await timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  if (ec == boost::asio::error::operation_aborted)
+    std::rethrow_exception(detail::current_cancelled_error("sleep"));
   if (ec) throw boost::system::system_error(ec, "sleep");
+  // The timer fired but a cancel arrived before this coroutine resumed: asyncio delivers the
+  // cancel at this await rather than let the task run on as if it had not been asked.
+  auto state = co_await boost::asio::this_coro::cancellation_state;
+  if (state.cancelled() != boost::asio::cancellation_type::none) {
+    std::rethrow_exception(detail::current_cancelled_error("sleep"));
+  }
 }
 
 }  // namespace loopvisor

@@ -2,8 +2,10 @@
 #include "loopvisor/detail/task_state.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
+#include <utility>
 
 #include "loop_impl.hpp"
 #include "loopvisor/detail/completion_watch.hpp"
@@ -32,6 +34,9 @@ namespace {
 // sync: relaxed; ids only need to be unique.
 atomic<std::uint64_t> next_task_id{1};
 thread_local std::uint64_t tls_task_id = 0;
+thread_local const TaskBase* tls_emitting = nullptr;  // the task whose cancel is being emitted
+// A task that cancelled itself during its current step: delivered when the step suspends.
+thread_local std::weak_ptr<TaskBase> tls_deferred_cancel;
 }  // namespace
 
 std::uint64_t current_task_id() noexcept { return tls_task_id; }
@@ -45,6 +50,12 @@ TaskScope::TaskScope(std::uint64_t id) noexcept
 }
 
 TaskScope::~TaskScope() {
+  if (previous_ == 0 && !tls_deferred_cancel.expired()) {
+    // The step that asked for its own cancellation suspended: deliver it to what it awaits.
+    auto task = tls_deferred_cancel.lock();
+    tls_deferred_cancel.reset();
+    if (task && task->id() == tls_task_id) task->deliver_deferred_cancel();
+  }
   if (previous_ == 0 && start_.count() != 0) {
     auto* loop = LoopShared::current();
     const auto took = coarse_now() - start_;
@@ -60,6 +71,20 @@ TaskScope::~TaskScope() {
     }
   }
   tls_task_id = previous_;
+}
+
+std::exception_ptr current_cancelled_error(const char* what) {
+  // During a cancel's emission the operations reached belong to the task being cancelled,
+  // not to whoever called cancel().
+  if (tls_emitting != nullptr && !tls_emitting->cancel_message().empty()) {
+    return std::make_exception_ptr(CancelledError(tls_emitting->cancel_message()));
+  }
+  if (tls_emitting == nullptr) {
+    if (auto task = current_task_state(); task && !task->cancel_message().empty()) {
+      return std::make_exception_ptr(CancelledError(task->cancel_message()));
+    }
+  }
+  return std::make_exception_ptr(CancelledError(std::string(what) + " was cancelled"));
 }
 
 void throw_result_taken() {
@@ -111,32 +136,103 @@ TaskInfo TaskBase::info() const {
   return info;
 }
 
-bool TaskBase::cancel() {
+bool TaskBase::cancel(std::string message) {
   if (!shared_->is_current()) {
-    if (is_terminal()) return false;
+    if (is_terminal()) {
+      retrieved_.store(true);
+      return false;
+    }
+    // Remembered at once: if the task ends before the posted request runs, it ends cancelled.
+    remote_cancels_.fetch_add(1);
     // Posted outside the bounded inbox: a cancellation is never rejected, and it wakes the loop.
-    shared_->post_control([self = shared_from_this()] { self->cancel_on_loop(); });
-    return true;
+    const bool posted =
+        shared_->post_control([self = shared_from_this(), msg = std::move(message)]() mutable {
+          self->remote_cancels_.fetch_sub(1);
+          self->cancel_on_loop(std::move(msg));
+        });
+    if (!posted) remote_cancels_.fetch_sub(1);
+    return posted;
   }
-  return cancel_on_loop();
+  return cancel_on_loop(std::move(message));
 }
 
-bool TaskBase::cancel_on_loop() noexcept {
-  if (is_terminal()) return false;
+bool TaskBase::cancel_on_loop(std::string message) noexcept {
+  if (is_terminal()) {
+    retrieved_.store(true);  // asyncio: cancel() of a failed task counts as having seen its error
+    return false;
+  }
+  // Its own cancellation is being emitted and came back round a cycle of awaits (a awaits b
+  // awaits a): refuse, so the await that closed the cycle fails at once instead of waiting.
+  if (emitting_) return false;
   cancel_requested_ = true;
-  if (status() == TaskStatus::running) signal_.emit(boost::asio::cancellation_type::terminal);
+  ++cancel_requests_;
+  if (!message.empty()) cancel_message_ = std::move(message);
+  if (status() != TaskStatus::running) return true;  // pending: begin() refuses to start it
+  if (current_task_id() == id_) {
+    // The task cancels itself from its own step: delivered to whatever it awaits next once
+    // that step suspends (asyncio's _must_cancel), or it ends cancelled if it returns first.
+    must_cancel_ = true;
+    tls_deferred_cancel = weak_from_this();
+    return true;
+  }
+  // Suspended: the emission reaches the operation it awaits (delivered). An operation whose
+  // result is already queued turns it into CancelledError itself (our awaitables), or Asio's
+  // cancellation state makes the next co_await throw.
+  must_cancel_ = false;
+  emit_cancel();
   return true;
 }
 
-void TaskBase::add_done_callback(Callback fn) {
+void TaskBase::deliver_deferred_cancel() noexcept {
+  if (!must_cancel_ || is_terminal()) return;
+  must_cancel_ = false;
+  emit_cancel();
+}
+
+void TaskBase::emit_cancel() noexcept {
+  if (emitting_) return;
+  emitting_ = true;
+  const TaskBase* outer = std::exchange(tls_emitting, this);
+  signal_.emit(boost::asio::cancellation_type::terminal);
+  tls_emitting = outer;
+  emitting_ = false;
+}
+
+int TaskBase::uncancel() noexcept {
+  if (cancel_requests_ > 0) --cancel_requests_;
+  if (cancel_requests_ == 0) must_cancel_ = false;
+  return cancel_requests_;
+}
+
+std::uint64_t TaskBase::add_done_callback(Callback fn) {
   if (!shared_->is_current()) {
     throw WrongThreadError(
         fmt::format("Task::add_done_callback must be called on loop '{}'", shared_->name()));
   }
+  const std::uint64_t id = next_callback_id_++;
   if (is_terminal()) {
     loop_->call_soon(std::move(fn));
   } else {
-    done_callbacks_.push_back(std::move(fn));
+    done_callbacks_.push_back(DoneCallback{std::move(fn), id});
+  }
+  return id;
+}
+
+bool TaskBase::remove_done_callback(std::uint64_t id) noexcept {
+  for (auto it = done_callbacks_.begin(); it != done_callbacks_.end(); ++it) {
+    if (it->id == id && id != 0) {
+      done_callbacks_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void TaskBase::add_awaiter(Callback fn) {
+  if (is_terminal()) {
+    loop_->call_soon(std::move(fn));
+  } else {
+    done_callbacks_.push_back(DoneCallback{std::move(fn), 0});
   }
 }
 
@@ -151,10 +247,13 @@ void TaskBase::add_hook(Callback fn) {
 std::exception_ptr TaskBase::retrieve_exception() {
   retrieved_.store(true);
   if (error_) return error_;
-  if (status() == TaskStatus::cancelled) {
-    return std::make_exception_ptr(CancelledError(fmt::format("task '{}' (#{}) was cancelled", name_, id_)));
-  }
+  if (status() == TaskStatus::cancelled) return cancelled_error();
   return nullptr;
+}
+
+std::exception_ptr TaskBase::cancelled_error() const {
+  if (!cancel_message_.empty()) return std::make_exception_ptr(CancelledError(cancel_message_));
+  return std::make_exception_ptr(CancelledError(fmt::format("task '{}' (#{}) was cancelled", name_, id_)));
 }
 
 bool TaskBase::begin() noexcept {
@@ -164,7 +263,11 @@ bool TaskBase::begin() noexcept {
   return true;
 }
 
-void TaskBase::finish_ok() noexcept { finish(TaskStatus::done); }
+void TaskBase::finish_ok() noexcept {
+  // asyncio 3.13: a coroutine that returns while a cancel request is undelivered ends cancelled.
+  const bool undelivered = must_cancel_ || remote_cancels_.load() > 0;
+  finish(undelivered ? TaskStatus::cancelled : TaskStatus::done);
+}
 
 void TaskBase::finish_cancelled() noexcept { finish(TaskStatus::cancelled); }
 
@@ -213,14 +316,14 @@ void TaskBase::finish(TaskStatus to) noexcept {
   }
   auto callbacks = std::move(done_callbacks_);
   if (abandoned_) {
-    if (!callbacks.empty()) {
-      report(fmt::format("{} done callback(s) dropped: the loop is gone", callbacks.size()));
-    }
+    const auto dropped =
+        std::count_if(callbacks.begin(), callbacks.end(), [](const DoneCallback& c) { return c.id != 0; });
+    if (dropped > 0) report(fmt::format("{} done callback(s) dropped: the loop is gone", dropped));
     return;
   }
   for (auto& cb : callbacks) {
     try {
-      loop_->call_soon(std::move(cb));
+      loop_->call_soon(std::move(cb.fn));
     } catch (...) {
       report("could not schedule a done callback", std::current_exception());
     }

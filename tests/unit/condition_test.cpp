@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "loopvisor/sleep.hpp"
 #include "test_support.hpp"
 
@@ -64,6 +66,61 @@ TEST(Condition, WaitWithoutTheLockIsAClearError) {
     Condition cond(lock);
     EXPECT_THROW(co_await cond.wait(), InvalidStateError);
     EXPECT_THROW(cond.notify(), InvalidStateError);
+  });
+}
+
+// Records whether the lock was held when the cancellation reached the waiter.
+asio::awaitable<void> wait_and_record(Condition* cond, bool* held_when_cancelled) {
+  auto guard = co_await cond->lock().scoped();
+  try {
+    co_await cond->wait();
+  } catch (const CancelledError&) {
+    *held_when_cancelled = cond->lock().locked();
+    throw;
+  }
+}
+
+TEST(Condition, CancelRightAfterNotifyStillReturnsWithTheLockHeld) {
+  std::atomic<int> reports{0};
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext&) { ++reports; };
+  run_on_loop(
+      []() -> asio::awaitable<void> {
+        Lock lock;
+        Condition cond(lock);
+        bool held = false;
+        auto waiter = create_task(wait_and_record(&cond, &held));
+        while (waiter.status() == TaskStatus::pending || lock.locked()) co_await yield_now();
+        co_await lock.acquire();
+        cond.notify();  // the waiter's wake-up is queued...
+        lock.release();
+        EXPECT_TRUE(waiter.cancel());  // ...and the cancel lands before it runs
+        EXPECT_THROW(co_await waiter.async_wait(), CancelledError);
+        EXPECT_TRUE(held) << "Condition::wait() returned without re-acquiring the lock";
+        EXPECT_FALSE(lock.locked()) << "the waiter's guard released the lock";
+      },
+      options);
+  EXPECT_EQ(reports.load(), 0);
+}
+
+TEST(Condition, CancelWhileReacquiringStillReturnsWithTheLockHeldThenRaises) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    Lock lock;
+    Condition cond(lock);
+    bool held = false;
+    auto waiter = create_task(wait_and_record(&cond, &held));
+    while (waiter.status() == TaskStatus::pending || lock.locked()) co_await yield_now();
+    co_await lock.acquire();
+    cond.notify();
+    co_await yield_now();
+    co_await yield_now();  // the waiter now waits to re-acquire the lock we hold
+    EXPECT_TRUE(waiter.cancel());
+    co_await yield_now();
+    EXPECT_FALSE(waiter.done()) << "the waiter gave up re-acquiring";
+    lock.release();
+    EXPECT_THROW(co_await waiter.async_wait(), CancelledError);
+    EXPECT_TRUE(held);
+    EXPECT_FALSE(lock.locked());
   });
 }
 

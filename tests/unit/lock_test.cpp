@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "loopvisor/sleep.hpp"
 #include "test_support.hpp"
 
@@ -52,6 +54,26 @@ TEST(Lock, ReleasingAnUnheldLockIsAClearError) {
     EXPECT_THROW(lock.release(), InvalidStateError);
     co_return;
   });
+}
+
+TEST(Lock, AGuardWhoseLockWasReleasedByHandReportsInsteadOfThrowing) {
+  std::atomic<int> reports{0};
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    EXPECT_NE(c.message.find("already released"), std::string::npos) << c.message;
+    ++reports;
+  };
+  run_on_loop(
+      []() -> asio::awaitable<void> {
+        Lock lock;
+        {
+          auto guard = co_await lock.scoped();
+          lock.release();  // misuse: the guard still thinks it owns the lock
+        }
+        EXPECT_FALSE(lock.locked());
+      },
+      options);
+  EXPECT_EQ(reports.load(), 1);
 }
 
 }  // namespace

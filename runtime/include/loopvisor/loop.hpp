@@ -26,7 +26,9 @@ class Supervisor;
 class BlockingPool;
 namespace detail {
 class TaskScope;
-}
+class TaskBase;
+std::shared_ptr<TaskBase> current_task_state();
+}  // namespace detail
 
 struct LoopOptions {
   /// Thread and metrics name; empty means "loop-<index>".
@@ -199,6 +201,7 @@ class Loop {
   friend class Supervisor;
   friend class detail::TaskBase;
   friend AnyTask current_task();
+  friend std::shared_ptr<detail::TaskBase> detail::current_task_state();
   friend class detail::TaskScope;
   struct Impl;
 

@@ -24,11 +24,15 @@ namespace loopvisor {
 /// A handle to a task (asyncio.Task): a coroutine running on one loop, created by
 /// `Loop::create_task` (or `create_task` on the current loop). Copies share the task.
 ///
-/// - `cancel()` requests cancellation (asyncio's rules): false once the task is done or
-///   cancelled, else true. The task sees CancelledError, or operation_aborted from the Asio
-///   operation it awaits, at its next await; if that escapes, the task ends cancelled. A task
-///   that catches it and returns normally ends done. A task cancelled before its first step
-///   never runs its body.
+/// - `cancel(msg)` requests cancellation (asyncio's rules): false once the task is done or
+///   cancelled, else true. The task sees CancelledError (carrying `msg`), or operation_aborted
+///   from the Asio operation it awaits, at its next await; if that escapes, the task ends
+///   cancelled. A task that catches a delivered cancellation and returns normally ends done;
+///   one that returns before the request was delivered (it cancelled itself, or the request
+///   came from another thread and had not reached it yet) ends cancelled, as in asyncio 3.13.
+///   A task cancelled before its first step never runs its body. `cancelling()` and
+///   `uncancel()` count requests as asyncio 3.11+ does; `uncancel()` down to zero also forgets
+///   a request not yet delivered.
 /// - `result()` returns the value; throws InvalidStateError while not ended, CancelledError if
 ///   cancelled, or the task's own exception.
 /// - `co_await task.async_wait()` (an Asio asynchronous operation) waits for the end without blocking the
@@ -60,7 +64,11 @@ class [[nodiscard]] Task {
   /// Ended, whether done or cancelled (asyncio's Task.done()).
   bool done() const { return checked().is_terminal(); }
   bool cancelled() const { return status() == TaskStatus::cancelled; }
-  bool cancel() { return checked().cancel(); }
+  bool cancel(std::string message = {}) { return checked().cancel(std::move(message)); }
+  /// On the loop: pending cancel requests (asyncio's Task.cancelling()).
+  int cancelling() const { return checked().cancelling(); }
+  /// On the loop: withdraws one cancel request and returns how many remain (Task.uncancel()).
+  int uncancel() { return checked().uncancel(); }
   Loop& loop() const { return checked().loop(); }
   TaskInfo info() const { return checked().info(); }
 
@@ -83,10 +91,13 @@ class [[nodiscard]] Task {
   }
 
   /// On the loop: `fn(task)` is scheduled with call_soon when the task ends, in registration
-  /// order; added after the end, it is still scheduled (never run inline).
-  void add_done_callback(std::function<void(Task<T>)> fn) {
-    checked().add_done_callback([state = state_, fn = std::move(fn)]() { fn(Task<T>(state)); });
+  /// order; added after the end, it is still scheduled (never run inline). Returns an id for
+  /// remove_done_callback (std::function has no equality to remove by, as asyncio does).
+  std::uint64_t add_done_callback(std::function<void(Task<T>)> fn) {
+    return checked().add_done_callback([state = state_, fn = std::move(fn)]() { fn(Task<T>(state)); });
   }
+  /// On the loop: removes a callback that has not been scheduled yet; true if it was removed.
+  bool remove_done_callback(std::uint64_t id) { return checked().remove_done_callback(id); }
 
   /// `co_await task.async_wait()`: waits for the task to end without blocking the loop and
   /// yields its result (or throws its exception, CancelledError if cancelled).
@@ -147,7 +158,9 @@ class AnyTask {
   const std::string& name() const { return checked().name(); }
   TaskStatus status() const { return checked().status(); }
   bool done() const { return checked().is_terminal(); }
-  bool cancel() { return checked().cancel(); }
+  bool cancel(std::string message = {}) { return checked().cancel(std::move(message)); }
+  int cancelling() const { return checked().cancelling(); }
+  int uncancel() { return checked().uncancel(); }
   TaskInfo info() const { return checked().info(); }
 
  private:
@@ -164,7 +177,8 @@ template <class T>
                                   loopvisor::source_location where = loopvisor::source_location::current());
 
 /// The task whose code runs on this thread now (asyncio.current_task), or an invalid AnyTask
-/// outside any task. Correct across awaits: it follows the task's executor.
+/// on a loop outside any task. Correct across every await. Off any loop it throws
+/// WrongThreadError (asyncio raises RuntimeError: no running event loop).
 [[nodiscard]] AnyTask current_task();
 
 }  // namespace loopvisor

@@ -14,6 +14,7 @@
 
 #include "loopvisor/detail/future_state.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
+#include "loopvisor/detail/task_executor.hpp"
 #include "loopvisor/errors.hpp"
 
 namespace loopvisor {
@@ -153,19 +154,29 @@ class [[nodiscard]] ThreadFuture {
       Handler handler;
       std::shared_ptr<State> state;
       boost::asio::cancellation_slot slot;
+      std::uint64_t awaiter_id = 0;
+      bool cancelled = false;  // cancelled after the result arrived but before it was delivered
     };
     auto slot = boost::asio::get_associated_cancellation_slot(handler);
     auto executor = boost::asio::get_associated_executor(handler);
-    auto op = std::make_shared<Op>(Op{std::move(handler), st, slot});
+    auto op = std::make_shared<Op>(Op{std::move(handler), st, slot, detail::current_task_id(), false});
     if (slot.is_connected()) {
-      slot.assign([st](boost::asio::cancellation_type) { st->cancel(); });
+      slot.assign([weak = std::weak_ptr<Op>(op)](boost::asio::cancellation_type) {
+        if (auto o = weak.lock()) {
+          // asyncio: a result not yet delivered is dropped; the awaiter sees CancelledError.
+          if (!o->state->cancel()) o->cancelled = true;
+        }
+      });
     }
     detail::LoopShared* home = detail::LoopShared::current();
     st->listen([op, home, executor]() mutable {
       auto deliver = [op]() mutable {
+        detail::TaskScope scope(op->awaiter_id);  // the awaiter runs as itself (current_task)
         if (op->slot.is_connected()) op->slot.clear();
-        detail::complete_with_result<T>(op->handler, op->state->exception_or_null(),
-                                        [&] { return op->state->take_value(); });
+        std::exception_ptr error = op->cancelled
+                                       ? std::make_exception_ptr(CancelledError("the await was cancelled"))
+                                       : op->state->exception_or_null();
+        detail::complete_with_result<T>(op->handler, error, [&] { return op->state->take_value(); });
       };
       if (home != nullptr) {
         home->post_control(std::move(deliver));

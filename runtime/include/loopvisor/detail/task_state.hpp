@@ -63,18 +63,38 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   std::string origin() const;
   TaskInfo info() const;
 
-  /// asyncio's Task.cancel(): false if already done or cancelled, else requests cancellation
-  /// and returns true.
-  bool cancel();
+  /// asyncio's Task.cancel(msg): false if already done or cancelled, else requests cancellation
+  /// and returns true. The request is remembered until it is delivered (the task's current
+  /// await is cancelled) or the task ends: a task that returns before it is delivered ends
+  /// cancelled. `message` (latest wins) is what its CancelledError says.
+  bool cancel(std::string message = {});
 
-  /// Schedules `fn` with call_soon once the task is done (at once if it is).
-  void add_done_callback(Callback fn);
+  /// asyncio's Task.cancelling(): cancel requests not yet withdrawn by uncancel(). On loop.
+  int cancelling() const noexcept { return cancel_requests_; }
+  /// asyncio's Task.uncancel(): withdraws one request and returns how many remain; at zero an
+  /// undelivered request is forgotten (3.13). On loop.
+  int uncancel() noexcept;
+
+  /// Schedules `fn` with call_soon once the task is done (at once if it is); returns an id for
+  /// remove_done_callback.
+  std::uint64_t add_done_callback(Callback fn);
+  /// Removes a callback not yet scheduled; true if it was there.
+  bool remove_done_callback(std::uint64_t id) noexcept;
+  /// Runtime-internal: like add_done_callback, for an awaiter resumed in registration order
+  /// with the user's callbacks (not counted as a dropped callback when the loop is torn down).
+  void add_awaiter(Callback fn);
 
   /// Runtime-internal: runs `fn` synchronously at the end (now if already ended). On loop.
   void add_hook(Callback fn);
 
   /// The exception to report to a reader (CancelledError if cancelled), marking it retrieved.
   std::exception_ptr retrieve_exception();
+  /// Marks an error as reported to someone (gather, cancel of a failed task), without reading it.
+  void mark_retrieved() noexcept { retrieved_.store(true); }
+  /// The CancelledError this task's cancellation carries (its cancel message, if any).
+  std::exception_ptr cancelled_error() const;
+  /// The message of the latest cancel request (empty if none or none given). On loop.
+  const std::string& cancel_message() const noexcept { return cancel_message_; }
 
   boost::asio::cancellation_signal& signal() noexcept { return signal_; }
 
@@ -89,11 +109,19 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   void abandon() noexcept;  ///< its coroutine frame was destroyed while pending or running
   void request_cancel_before_start() noexcept { cancel_requested_ = true; }
   bool abandoned() const noexcept { return abandoned_; }
+  /// Runtime-internal: the step in which the task cancelled itself has suspended; deliver.
+  void deliver_deferred_cancel() noexcept;
   bool has_error() const noexcept { return error_ != nullptr; }
 
  private:
-  bool cancel_on_loop() noexcept;
+  bool cancel_on_loop(std::string message) noexcept;
+  void emit_cancel() noexcept;
   void finish(TaskStatus to) noexcept;
+
+  struct DoneCallback {
+    Callback fn;
+    std::uint64_t id;  // 0: an awaiter
+  };
 
   const std::uint64_t id_;
   std::string name_;
@@ -103,11 +131,20 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   const loopvisor::source_location where_;
   atomic<TaskStatus> status_{TaskStatus::pending};
   bool cancel_requested_ = false;
+  // A request not yet delivered to an await (asyncio's _must_cancel). On loop.
+  bool must_cancel_ = false;
+  // Requests made from other threads whose posted delivery has not run yet.
+  // sync: the increment (any thread) precedes the post; the decrement is on the loop.
+  atomic<int> remote_cancels_{0};
+  int cancel_requests_ = 0;
+  bool emitting_ = false;  // re-entrancy guard: an emission that cancels back into this task
+  std::string cancel_message_;
   atomic<bool> retrieved_{false};
   bool abandoned_ = false;
   std::exception_ptr error_;
   std::vector<Callback> hooks_;
-  std::vector<Callback> done_callbacks_;
+  std::vector<DoneCallback> done_callbacks_;
+  std::uint64_t next_callback_id_ = 1;
   boost::asio::cancellation_signal signal_;
 };
 
@@ -155,6 +192,14 @@ class TaskGuard {
 };
 
 [[noreturn]] void throw_result_taken();
+
+/// The task whose code runs on this thread now, or null (off a loop or outside any task).
+std::shared_ptr<TaskBase> current_task_state();
+/// CancelledError for an await in the current task: its cancel message if it has one, else
+/// "<what> was cancelled".
+std::exception_ptr current_cancelled_error(const char* what);
+/// Id of the task whose code this thread is running (0: none).
+std::uint64_t current_task_id() noexcept;
 
 template <class T>
 void TaskState<T>::throw_taken() {

@@ -10,6 +10,7 @@
 #include <list>
 #include <memory>
 
+#include "loopvisor/detail/task_state.hpp"
 #include "loopvisor/errors.hpp"
 
 namespace loopvisor::detail {
@@ -97,7 +98,7 @@ class WaiterList {
       linked = false;
       auto entry = std::move(*it);
       list->waiters_.erase(it);  // unlinked first: from here on no notify can reach it
-      entry->complete(std::make_exception_ptr(CancelledError("the wait was cancelled")), false);
+      entry->complete(current_cancelled_error("the wait"), false);
     }
   };
 

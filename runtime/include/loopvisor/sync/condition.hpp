@@ -2,10 +2,12 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <functional>
 
+#include "loopvisor/detail/task_state.hpp"
 #include "loopvisor/detail/waiter_list.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/sync/lock.hpp"
@@ -32,13 +34,23 @@ class Condition {
     } catch (...) {
       cancelled = std::current_exception();
     }
-    if (cancelled) {
-      // Re-acquire even though cancelled: the caller's scope expects to hold the lock.
-      co_await boost::asio::this_coro::reset_cancellation_state();
-      co_await lock_->acquire();
-      std::rethrow_exception(cancelled);
+    // A cancel that arrived after the notify (the wake-up already queued) still counts.
+    auto state = co_await boost::asio::this_coro::cancellation_state;
+    if (!cancelled && state.cancelled() != boost::asio::cancellation_type::none) {
+      cancelled = detail::current_cancelled_error("Condition::wait()");
     }
+    // Re-acquire on every path, deaf to cancellation: the caller's scope expects to hold the
+    // lock. A cancel requested meanwhile is noticed by its count and raised afterwards.
+    auto task = detail::current_task_state();
+    const int requests = task ? task->cancelling() : 0;
+    co_await boost::asio::this_coro::reset_cancellation_state(
+        [](boost::asio::cancellation_type) { return boost::asio::cancellation_type::none; });
     co_await lock_->acquire();
+    co_await boost::asio::this_coro::reset_cancellation_state();
+    if (!cancelled && task && task->cancelling() > requests) {
+      cancelled = detail::current_cancelled_error("Condition::wait()");
+    }
+    if (cancelled) std::rethrow_exception(cancelled);
   }
 
   /// Waits until `predicate()` holds (checked with the lock held).

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "loopvisor/detail/misuse.hpp"
 #include "loopvisor/detail/waiter_list.hpp"
 #include "loopvisor/errors.hpp"
 
@@ -24,8 +25,15 @@ class Lock {
     explicit Guard(Lock* lock) noexcept : lock_(lock) {}
     Guard(Guard&& other) noexcept : lock_(std::exchange(other.lock_, nullptr)) {}
     Guard& operator=(Guard&&) = delete;
+    /// Releases the lock. If the user already released it by hand, that misuse is reported
+    /// (never thrown: a destructor may not throw).
     ~Guard() {
-      if (lock_ != nullptr) lock_->release();
+      if (lock_ == nullptr) return;
+      if (lock_->locked()) {
+        lock_->release();
+      } else {
+        detail::report_misuse("Lock::Guard: the lock was already released when its guard went out of scope");
+      }
     }
 
    private:
