@@ -1,6 +1,8 @@
 // Constructors of the exception family.
 #include "loopvisor/errors.hpp"
 
+#include <utility>
+
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -8,7 +10,8 @@ namespace loopvisor {
 
 CancelledError::CancelledError() : Error("operation was cancelled") {}
 CancelledError::CancelledError(const std::string& what) : Error(what) {}
-TimeoutError::TimeoutError(const std::string& what) : Error(what) {}
+TimeoutError::TimeoutError(const std::string& what, std::exception_ptr cause)
+    : Error(what), cause_(std::move(cause)) {}
 InvalidStateError::InvalidStateError(const std::string& what) : Error(what) {}
 SubmissionRejected::SubmissionRejected(const std::string& what) : Error(what) {}
 RuntimeClosed::RuntimeClosed(const std::string& what) : Error(what) {}

@@ -87,6 +87,11 @@ std::exception_ptr current_cancelled_error(const char* what) {
   return std::make_exception_ptr(CancelledError(std::string(what) + " was cancelled"));
 }
 
+std::string current_cancel_message() {
+  auto task = current_task_state();
+  return task ? task->cancel_message() : std::string();
+}
+
 void throw_result_taken() {
   throw InvalidStateError("the task's move-only result was already taken by an earlier reader");
 }

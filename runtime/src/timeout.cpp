@@ -1,7 +1,9 @@
 // Timeout scopes: waiting for a child task against a deadline that may move.
 #include "loopvisor/timeout.hpp"
 
-#include <fmt/format.h>
+#include <boost/asio/this_coro.hpp>
+
+#include "loopvisor/detail/uncancellable.hpp"
 
 #include "loopvisor/wait.hpp"
 
@@ -31,22 +33,52 @@ boost::asio::awaitable<void> run_until_deadline(std::shared_ptr<DeadlineState> s
   } catch (...) {
     outer_cancelled = std::current_exception();
   }
-  if (outer_cancelled) {
-    state->watch.reset();
-    task->cancel();  // cancelling the outer await cancels the body
-    std::rethrow_exception(outer_cancelled);
-  }
   if (!watch->all_done()) {
-    task->cancel();
-    // Let the body unwind. Nothing cancelled us, so this await runs to the body's end.
+    // Cancelling the outer await, or the deadline, cancels the body; either way we return only
+    // once it has unwound (its RAII and catch blocks ran), deaf to further cancels meanwhile.
+    if (outer_cancelled) {
+      task->cancel(current_cancel_message());
+    } else {
+      task->cancel();
+    }
+    co_await boost::asio::this_coro::reset_cancellation_state(deaf_to_cancellation);
     co_await await_condition(watch, child_done, std::nullopt);
+    co_await boost::asio::this_coro::reset_cancellation_state();
   }
   state->watch.reset();
+  state->phase = DeadlineState::Phase::exited;
+  if (outer_cancelled) std::rethrow_exception(outer_cancelled);
 }
 
-void throw_timeout(const DeadlineState& state) {
-  (void)state;
-  throw TimeoutError("the operation did not finish before its deadline and was cancelled");
+void enter(DeadlineState& state) {
+  if (state.phase != DeadlineState::Phase::created) {
+    throw InvalidStateError("Timeout::run(): this timeout scope was already entered; a scope runs one body");
+  }
+  state.phase = DeadlineState::Phase::entered;
+}
+
+void throw_if_expired(DeadlineState& state, TaskBase& task) {
+  if (task.status() == TaskStatus::cancelled && state.expired) {
+    throw TimeoutError("the operation did not finish before its deadline and was cancelled",
+                       task.retrieve_exception());
+  }
 }
 
 }  // namespace loopvisor::detail
+
+namespace loopvisor {
+
+void Timeout::reschedule(std::optional<time_point> when) {
+  if (state_->phase == detail::DeadlineState::Phase::created) {
+    throw InvalidStateError(
+        "Timeout::reschedule(): the scope has not been entered (call it from within run())");
+  }
+  if (state_->phase == detail::DeadlineState::Phase::exited) {
+    throw InvalidStateError(
+        "Timeout::reschedule(): the scope has already finished; its deadline no longer applies");
+  }
+  state_->when = when;
+  if (state_->watch) state_->watch->interrupt();
+}
+
+}  // namespace loopvisor

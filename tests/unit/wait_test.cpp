@@ -126,5 +126,62 @@ TEST(Shield, CancellingTheOuterAwaitLeavesTheInnerTaskRunning) {
   });
 }
 
+TEST(WaitFor, ZeroTimeoutReturnsTheResultOfATaskAlreadyDone) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto t = create_task(value_after(0ms, 9));
+    while (!t.done()) co_await yield_now();
+    EXPECT_EQ(co_await wait_for(t, 0s), 9);
+    EXPECT_EQ(co_await wait_for(t, -1s), 9);
+  });
+}
+
+// Sets *unwound from its RAII cleanup.
+asio::awaitable<int> sleeper_with_cleanup(bool* unwound) {
+  struct Cleanup {
+    bool* flag;
+    ~Cleanup() { *flag = true; }
+  } cleanup{unwound};
+  co_await loopvisor::sleep(10s);
+  co_return 1;
+}
+
+TEST(WaitFor, ZeroTimeoutCancelsARunningTaskWaitsForItToUnwindThenRaises) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    bool unwound = false;
+    auto t = create_task(sleeper_with_cleanup(&unwound));
+    co_await yield_now();
+    EXPECT_THROW((void)co_await wait_for(t, 0s), TimeoutError);
+    EXPECT_TRUE(t.cancelled()) << "wait_for(x, 0) left x running";
+    EXPECT_TRUE(unwound);
+  });
+}
+
+TEST(WaitFor, NegativeTimeoutOnACoroutineCancelsItBeforeItStarts) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    bool unwound = false;
+    try {
+      (void)co_await wait_for(sleeper_with_cleanup(&unwound), -5ms);
+      ADD_FAILURE() << "no TimeoutError";
+    } catch (const TimeoutError& e) {
+      EXPECT_NE(e.cause(), nullptr);
+    }
+  });
+}
+
+TEST(WaitFor, ATaskThatSwallowsTheCancelAndReturnsWinsOverTheTimeout) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto t = create_task([]() -> asio::awaitable<int> {
+      try {
+        co_await loopvisor::sleep(10s);
+      } catch (const CancelledError&) {
+        co_return 5;
+      }
+      co_return 0;
+    }());
+    co_await yield_now();
+    EXPECT_EQ(co_await wait_for(t, 1ms), 5);
+  });
+}
+
 }  // namespace
 }  // namespace loopvisor::test

@@ -22,10 +22,16 @@ class CancelledError : public Error {
   explicit CancelledError(const std::string& what);
 };
 
-/// A bounded wait ran out of time (`ThreadFuture::get(timeout)`, `wait_for`).
+/// A bounded wait ran out of time (`ThreadFuture::get(timeout)`, `wait_for`, `Timeout`).
+/// When the timeout cancelled work to get here, `cause()` is the CancelledError that work
+/// ended with (asyncio chains it as `__cause__`); null otherwise.
 class TimeoutError : public Error {
  public:
-  explicit TimeoutError(const std::string& what);
+  explicit TimeoutError(const std::string& what, std::exception_ptr cause = nullptr);
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::exception_ptr cause_;
 };
 
 /// An operation is not valid in the object's current state (asyncio.InvalidStateError), for

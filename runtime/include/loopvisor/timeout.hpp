@@ -14,13 +14,21 @@ namespace loopvisor {
 
 namespace detail {
 struct DeadlineState {
+  enum class Phase { created, entered, exited };
   std::optional<std::chrono::steady_clock::time_point> when;
   bool expired = false;
+  Phase phase = Phase::created;
   std::shared_ptr<CompletionWatch> watch;  // while run() is active
 };
+/// Waits for `task` against the deadline; on expiry (or when the awaiting coroutine is
+/// cancelled) cancels it and returns or raises only once it has unwound.
 boost::asio::awaitable<void> run_until_deadline(std::shared_ptr<DeadlineState> state,
                                                 std::shared_ptr<TaskBase> task);
-[[noreturn]] void throw_timeout(const DeadlineState& state);
+/// Throws InvalidStateError unless the scope may be entered now; marks it entered.
+void enter(DeadlineState& state);
+/// The scope's outcome for `task` once it ended: TimeoutError (carrying the task's
+/// CancelledError) if the deadline cancelled it; otherwise nothing (read the task).
+void throw_if_expired(DeadlineState& state, TaskBase& task);
 }  // namespace detail
 
 /// A deadline scope, asyncio.timeout()/timeout_at() in C++ shape:
@@ -33,7 +41,12 @@ boost::asio::awaitable<void> run_until_deadline(std::shared_ptr<DeadlineState> s
 /// `reschedule(t)` moves the deadline (nullopt: none) even while `run` waits, for example
 /// from inside the body. Scopes nest as in asyncio 3.11+: an inner scope's expiry is its own
 /// TimeoutError; an outer expiry cancels the inner body, which the outer turns into its
-/// TimeoutError. Cancelling the coroutine awaiting `run` cancels the body.
+/// TimeoutError. Cancelling the coroutine awaiting `run` cancels the body; either way `run`
+/// returns or raises only after the body has unwound. The TimeoutError's `cause()` is the
+/// CancelledError the body ended with.
+///
+/// A scope is entered once: `run` a second time, or `reschedule` before `run` started or after
+/// it returned, is InvalidStateError (asyncio raises RuntimeError).
 ///
 /// Thread safety: on one loop only. Copies share the same deadline.
 class Timeout {
@@ -47,20 +60,15 @@ class Timeout {
   std::optional<time_point> when() const noexcept { return state_->when; }
   bool expired() const noexcept { return state_->expired; }
 
-  void reschedule(std::optional<time_point> when) {
-    state_->when = when;
-    if (state_->watch) state_->watch->interrupt();
-  }
+  void reschedule(std::optional<time_point> when);
 
   template <class T>
   [[nodiscard]] boost::asio::awaitable<T> run(boost::asio::awaitable<T> body) {
+    detail::enter(*state_);
     auto task = Loop::current().create_task(std::move(body), "timeout");
     auto state = state_;
     co_await detail::run_until_deadline(state, task.state());
-    if (task.cancelled() && state->expired) {
-      (void)task.state()->retrieve_exception();
-      detail::throw_timeout(*state);
-    }
+    detail::throw_if_expired(*state, *task.state());
     co_return co_await task.async_wait();
   }
 

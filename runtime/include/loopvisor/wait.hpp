@@ -79,6 +79,24 @@ template <class T>
   co_return co_await Timeout(std::chrono::steady_clock::now() + timeout).run(std::move(coro));
 }
 
+/// `co_await wait_for(task, timeout)` (asyncio.wait_for on a task or future): the task's result
+/// if it ends in time. Otherwise it is cancelled and awaited until it has unwound, then
+/// TimeoutError (its `cause()` the task's CancelledError) — unless the task swallowed the
+/// cancellation and returned, whose result then wins. A zero or negative timeout returns the
+/// result of a task already done and otherwise cancels it at once. Cancelling the outer await
+/// cancels the task and also waits for it to unwind.
+template <class T>
+[[nodiscard]] boost::asio::awaitable<T> wait_for(Task<T> task, std::chrono::steady_clock::duration timeout) {
+  if (!task.done()) {
+    auto state = std::make_shared<detail::DeadlineState>();
+    state->when = std::chrono::steady_clock::now() + timeout;
+    detail::enter(*state);
+    co_await detail::run_until_deadline(state, task.state());
+    detail::throw_if_expired(*state, *task.state());
+  }
+  co_return co_await task.async_wait();
+}
+
 /// `co_await shield(task)`: waits for `task`, but cancelling this await does not cancel the
 /// task (asyncio.shield). The awaiting coroutine gets CancelledError; the task runs on.
 template <class T>

@@ -198,6 +198,9 @@ std::shared_ptr<TaskBase> current_task_state();
 /// CancelledError for an await in the current task: its cancel message if it has one, else
 /// "<what> was cancelled".
 std::exception_ptr current_cancelled_error(const char* what);
+/// The current task's cancel message (empty off a task or without one): what a combinator
+/// passes on to the children it cancels because it was cancelled itself.
+std::string current_cancel_message();
 /// Id of the task whose code this thread is running (0: none).
 std::uint64_t current_task_id() noexcept;
 

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "loopvisor/detail/task_state.hpp"
+#include "loopvisor/detail/uncancellable.hpp"
 #include "loopvisor/detail/waiter_list.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/sync/lock.hpp"
@@ -43,8 +44,7 @@ class Condition {
     // lock. A cancel requested meanwhile is noticed by its count and raised afterwards.
     auto task = detail::current_task_state();
     const int requests = task ? task->cancelling() : 0;
-    co_await boost::asio::this_coro::reset_cancellation_state(
-        [](boost::asio::cancellation_type) { return boost::asio::cancellation_type::none; });
+    co_await boost::asio::this_coro::reset_cancellation_state(detail::deaf_to_cancellation);
     co_await lock_->acquire();
     co_await boost::asio::this_coro::reset_cancellation_state();
     if (!cancelled && task && task->cancelling() > requests) {
