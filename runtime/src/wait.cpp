@@ -10,7 +10,7 @@ bool stop_when(ReturnWhen when, const CompletionWatch& watch) {
     case ReturnWhen::first_exception:
       for (std::size_t i : watch.finished) {
         const auto& child = watch.children[i];
-        if (child->has_error() || child->status() == TaskStatus::cancelled) return true;
+        if (child->status() == TaskStatus::done && child->has_error()) return true;
       }
       return watch.all_done();
     case ReturnWhen::all_completed:

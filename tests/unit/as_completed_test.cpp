@@ -62,5 +62,17 @@ TEST(AsCompleted, CancellingTheWaiterLeavesTheTasksRunning) {
   });
 }
 
+TEST(AsCompleted, ATaskGivenTwiceIsYieldedOnce) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto c = create_task(value_after(0ms, 1));
+    auto d = create_task(value_after(2ms, 2));
+    auto it = as_completed(std::vector<Task<int>>{c, c, d});
+    EXPECT_EQ(it.remaining(), 2u);
+    std::vector<int> got;
+    while (!it.empty()) got.push_back(co_await it.next());
+    EXPECT_EQ(got, (std::vector<int>{1, 2}));
+  });
+}
+
 }  // namespace
 }  // namespace loopvisor::test

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "loopvisor/sleep.hpp"
+#include "loopvisor/wait.hpp"
 #include "test_support.hpp"
 
 namespace loopvisor::test {
@@ -85,6 +86,62 @@ TEST(Gather, CancellingTheGatherCancelsEveryChildNotDone) {
     co_await until([&] { return sleeper.done(); });
     EXPECT_TRUE(sleeper.cancelled());
     EXPECT_EQ(done_child.status(), TaskStatus::done);
+  });
+}
+
+TEST(Gather, AfterAFailFastGatherTheLaterChildErrorsAreNotReportedAsNeverRetrieved) {
+  std::atomic<int> reports{0};
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    ADD_FAILURE() << c.message;
+    ++reports;
+  };
+  run_on_loop(
+      []() -> asio::awaitable<void> {
+        auto first = create_task(fail_after(0ms, "first"));
+        auto later = create_task(fail_after(3ms, "later"));
+        EXPECT_THROW((void)co_await gather(first, later), std::runtime_error);
+        while (!later.done()) co_await yield_now();
+      },
+      options);
+  EXPECT_EQ(reports.load(), 0);
+}
+
+TEST(Gather, CancellingTheGatherWithAMessageCancelsTheChildrenWithIt) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto child = create_task(value_after(10s, 1));
+    auto g = create_task([](Task<int> c) -> asio::awaitable<int> {
+      auto [v] = co_await gather(c);
+      co_return v;
+    }(child));
+    co_await yield_now();
+    co_await yield_now();
+    EXPECT_TRUE(g.cancel("shutting down"));
+    try {
+      (void)co_await child.async_wait();
+      ADD_FAILURE() << "child not cancelled";
+    } catch (const CancelledError& e) {
+      EXPECT_STREQ(e.what(), "shutting down");
+    }
+    EXPECT_THROW((void)co_await g.async_wait(), CancelledError);
+  });
+}
+
+TEST(WaitFor, TheCancelMessageOfTheOuterReachesTheInnerTask) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto inner = create_task(value_after(10s, 1));
+    auto outer =
+        create_task([](Task<int> t) -> asio::awaitable<int> { co_return co_await wait_for(t, 10s); }(inner));
+    co_await yield_now();
+    co_await yield_now();
+    EXPECT_TRUE(outer.cancel("deadline moved"));
+    try {
+      (void)co_await inner.async_wait();
+      ADD_FAILURE() << "inner not cancelled";
+    } catch (const CancelledError& e) {
+      EXPECT_STREQ(e.what(), "deadline moved");
+    }
+    EXPECT_THROW((void)co_await outer.async_wait(), CancelledError);
   });
 }
 

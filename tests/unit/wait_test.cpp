@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "loopvisor/gather.hpp"
 #include "loopvisor/sleep.hpp"
 #include "test_support.hpp"
 
@@ -181,6 +182,45 @@ TEST(WaitFor, ATaskThatSwallowsTheCancelAndReturnsWinsOverTheTimeout) {
     co_await yield_now();
     EXPECT_EQ(co_await wait_for(t, 1ms), 5);
   });
+}
+
+TEST(Wait, ATaskGivenTwiceCountsOnce) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto c = create_task(value_after(0ms, 1));
+    auto d = create_task(value_after(10s, 2));
+    const std::vector<Task<int>> set{c, c, d};
+    auto r = co_await wait(set, ReturnWhen::first_completed);
+    EXPECT_EQ(r.done.size(), 1u);
+    EXPECT_EQ(r.pending.size(), 1u);
+    d.cancel();
+  });
+}
+
+TEST(Wait, FirstExceptionDoesNotCountACancelledChildAsAnException) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto victim = create_task(value_after(10s, 0));
+    auto slow = create_task(value_after(20ms, 1));
+    Loop::current().call_later(1ms, [victim]() mutable { victim.cancel(); });
+    const std::vector<Task<int>> set{victim, slow};
+    auto r = co_await wait(set, ReturnWhen::first_exception);
+    EXPECT_EQ(r.done.size(), 2u) << "wait returned at the cancellation, not at the end of all";
+    EXPECT_TRUE(r.pending.empty());
+  });
+}
+
+TEST(Wait, TasksOfAnotherLoopAreRefusedWithAClearError) {
+  LoopThread other;
+  auto foreign =
+      other->submit([]() -> asio::awaitable<Task<int>> { co_return create_task(value_after(10s, 1)); })
+          .get(bound);
+  run_on_loop([foreign]() -> asio::awaitable<void> {
+    // Named first: GCC 12 miscompiles braced containers inside a co_await expression.
+    const std::vector<Task<int>> set(1, foreign);
+    EXPECT_THROW((void)co_await wait(set), WrongThreadError);
+    EXPECT_THROW((void)co_await gather(set), WrongThreadError);
+    EXPECT_THROW((void)co_await wait_for(foreign, 1s), WrongThreadError);
+  });
+  other->submit([foreign]() mutable { foreign.cancel(); }).get(bound);
 }
 
 }  // namespace

@@ -20,14 +20,14 @@ namespace loopvisor {
 ///
 /// `next()` yields the result of the next task to finish (rethrowing its exception,
 /// CancelledError if it was cancelled). Past the overall timeout, `next()` raises TimeoutError
-/// for every task still running; they are not cancelled.
+/// for every task still running; they are not cancelled. A task given twice counts once.
 ///
 /// Thread safety: on the tasks' loop only.
 template <class T>
 class AsCompleted {
  public:
   AsCompleted(std::vector<Task<T>> tasks, std::optional<std::chrono::steady_clock::duration> timeout)
-      : tasks_(std::move(tasks)) {
+      : tasks_(detail::distinct(std::move(tasks))) {
     std::vector<std::shared_ptr<detail::TaskBase>> children;
     for (auto& t : tasks_) children.push_back(t.state());
     watch_ = detail::CompletionWatch::watch(children);

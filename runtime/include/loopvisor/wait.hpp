@@ -1,6 +1,7 @@
 // wait and wait_for: wait for tasks with a return condition and a timeout (asyncio.wait, wait_for).
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
@@ -31,12 +32,24 @@ boost::asio::awaitable<void> await_condition(std::shared_ptr<CompletionWatch> wa
                                              bool (*stop)(const CompletionWatch&),
                                              std::optional<std::chrono::steady_clock::duration> timeout);
 bool stop_when(ReturnWhen when, const CompletionWatch& watch);
+
+/// `tasks` without repeats, in order of first appearance.
+template <class T>
+std::vector<Task<T>> distinct(std::vector<Task<T>> tasks) {
+  std::vector<Task<T>> out;
+  out.reserve(tasks.size());
+  for (auto& t : tasks) {
+    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(std::move(t));
+  }
+  return out;
+}
 }  // namespace detail
 
 /// `co_await wait(tasks, when, timeout)`: returns (done, pending) once `when` holds or the
-/// timeout passes. Unlike wait_for, a timeout cancels nothing: pending tasks keep running.
-/// An empty `tasks` is InvalidStateError (asyncio raises ValueError). Cancelling the wait does
-/// not cancel the tasks.
+/// timeout passes. A task given twice counts once (asyncio takes a set). `first_exception`
+/// returns at the first child that raised; a cancelled child is not an exception. Unlike wait_for, a timeout
+/// cancels nothing: pending tasks keep running. An empty `tasks` is InvalidStateError (asyncio raises
+/// ValueError). Cancelling the wait does not cancel the tasks.
 ///
 /// Thread safety: on the tasks' loop, from a coroutine.
 template <class T>
@@ -44,6 +57,7 @@ template <class T>
     std::vector<Task<T>> tasks, ReturnWhen when = ReturnWhen::all_completed,
     std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt) {
   if (tasks.empty()) throw InvalidStateError("wait() needs at least one task; got an empty set");
+  tasks = detail::distinct(std::move(tasks));  // asyncio takes a set: a task given twice counts once
   std::vector<std::shared_ptr<detail::TaskBase>> children;
   for (auto& t : tasks) children.push_back(t.state());
   auto watch = detail::CompletionWatch::watch(children);

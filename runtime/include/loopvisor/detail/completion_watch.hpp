@@ -3,6 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "loopvisor/detail/task_state.hpp"
@@ -17,7 +18,17 @@ namespace loopvisor::detail {
 /// Thread safety: loop thread only (the children's loop).
 class CompletionWatch : public std::enable_shared_from_this<CompletionWatch> {
  public:
+  /// Throws WrongThreadError if a child belongs to another loop than the caller's (its state
+  /// may only be read on its own loop), as a direct cross-loop await does.
   static std::shared_ptr<CompletionWatch> watch(const std::vector<std::shared_ptr<TaskBase>>& children) {
+    for (const auto& child : children) {
+      if (!child->shared()->is_current()) {
+        throw WrongThreadError(
+            "task '" + child->name() +
+            "' belongs to another loop: gather, wait, as_completed, wait_for and timeout "
+            "take tasks of the calling loop only (await a ThreadFuture for another loop's work)");
+      }
+    }
     auto self = std::make_shared<CompletionWatch>();
     self->children = children;
     for (std::size_t i = 0; i < children.size(); ++i) {
@@ -55,9 +66,9 @@ class CompletionWatch : public std::enable_shared_from_this<CompletionWatch> {
     event.set();
   }
 
-  void cancel_pending() {
+  void cancel_pending(const std::string& message = {}) {
     for (auto& child : children) {
-      if (!child->is_terminal()) child->cancel();
+      if (!child->is_terminal()) child->cancel(message);
     }
   }
 
