@@ -282,6 +282,7 @@ Setting exec_env_setting() {
 
 std::vector<Setting> build_settings() {
   constexpr std::uint64_t big = std::numeric_limits<std::uint32_t>::max();
+  constexpr std::uint64_t queue_max = std::uint64_t{1} << 30;  // the runtime's own bound on queues
   constexpr std::uint64_t day_ms = 24ull * 3600 * 1000;
   std::vector<Setting> out;
   // [runtime]
@@ -290,7 +291,7 @@ std::vector<Setting> build_settings() {
       [](auto& c) -> auto& { return c.runtime.loops; }));
   out.push_back(unsigned_setting(
       "runtime", "submit_queue_capacity", "submit-queue-capacity",
-      "bound of each loop's cross-thread submission queue (full: submissions are rejected)", 1, big,
+      "bound of each loop's cross-thread submission queue (full: submissions are rejected)", 1, queue_max,
       [](auto& c) -> auto& { return c.runtime.submit_queue_capacity; }));
   out.push_back(string_setting(
       "runtime", "placement", "placement", "how submissions without a key pick a loop",
@@ -311,7 +312,7 @@ std::vector<Setting> build_settings() {
       [](auto& c) -> auto& { return c.runtime.blocking_threads; }));
   out.push_back(unsigned_setting(
       "runtime", "blocking_max_pending", "blocking-max-pending",
-      "blocking-pool jobs that may wait for a thread before new ones are rejected", 1, big,
+      "blocking-pool jobs that may wait for a thread before new ones are rejected", 1, queue_max,
       [](auto& c) -> auto& { return c.runtime.blocking_max_pending; }));
   // [watchdog]
   out.push_back(unsigned_setting(

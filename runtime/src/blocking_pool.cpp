@@ -1,6 +1,8 @@
 // BlockingPool: an Asio thread_pool with a bound on accepted jobs and named threads.
 #include "loopvisor/blocking_pool.hpp"
 
+#include "options_check.hpp"
+
 #include <fmt/format.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -14,7 +16,8 @@ thread_local const BlockingPool* tls_pool = nullptr;
 }
 
 struct BlockingPool::Impl {
-  explicit Impl(const BlockingPoolOptions& o) : options(o), pool(o.threads == 0 ? 1 : o.threads) {}
+  explicit Impl(const BlockingPoolOptions& o)
+      : options(o), pool((detail::check_options(o), o.threads == 0 ? 1 : o.threads)) {}
   BlockingPoolOptions options;
   boost::asio::thread_pool pool;
   detail::atomic<std::size_t> pending{0};

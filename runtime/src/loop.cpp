@@ -9,6 +9,7 @@
 
 #include "loop_impl.hpp"
 #include "loopvisor/detail/task_executor.hpp"
+#include "options_check.hpp"
 
 namespace loopvisor {
 
@@ -23,7 +24,7 @@ constexpr int max_ready_rounds = 1000;  // bound on draining already-queued hand
 // Impl
 
 Loop::Impl::Impl(Loop& owner, const LoopOptions& opts)
-    : self(owner), options(opts), inbox(opts.submit_queue_capacity) {
+    : self(owner), options(opts), inbox((detail::check_options(opts), opts.submit_queue_capacity)) {
   if (options.drain_batch == 0) options.drain_batch = 1;
   batch.resize(options.drain_batch);
   io.emplace(1);

@@ -1,6 +1,8 @@
 // Supervisor: starting loop threads, placement, introspection and graceful shutdown.
 #include "loopvisor/supervisor.hpp"
 
+#include "options_check.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <latch>
@@ -21,6 +23,7 @@ struct Supervisor::Threads {
 
 Supervisor::Supervisor(SupervisorOptions options)
     : options_(std::move(options)), threads_(std::make_unique<Threads>()) {
+  detail::check_options(options_);
   BlockingPoolOptions pool_options;
   pool_options.threads = options_.blocking_threads;
   pool_options.max_pending = options_.blocking_max_pending;

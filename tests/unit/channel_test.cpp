@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include <stdexcept>
 #include "loopvisor/sleep.hpp"
 #include "test_support.hpp"
 
@@ -77,6 +78,13 @@ TEST(Channel, CancelledReceiverNeverSwallowsAValue) {
   ASSERT_TRUE(eventually([&] { return lt->stats().tasks_cancelled == 1; }));
   channel.send(5);
   EXPECT_EQ(result.get(bound), 5);
+}
+
+TEST(Channel, ACapacityOutOfRangeIsInvalidArgument) {
+  LoopThread lt;
+  EXPECT_THROW(Channel<int>(lt.loop(), 0), std::invalid_argument);
+  EXPECT_THROW(Channel<int>(lt.loop(), -1), std::invalid_argument);
+  EXPECT_THROW(Channel<int>(lt.loop(), std::int64_t{1} << 40), std::invalid_argument);
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 #include <thread>
 #include <vector>
 
+#include <stdexcept>
+#include "loopvisor/blocking_pool.hpp"
+#include "loopvisor/supervisor.hpp"
 #include "test_support.hpp"
 
 namespace loopvisor::test {
@@ -285,6 +288,38 @@ TEST(Loop, CloseFromItsOwnThreadIsAClearError) {
     return false;
   });
   EXPECT_TRUE(f.get(bound));
+}
+
+TEST(Loop, OptionsOutOfRangeAreInvalidArgumentNamingTheField) {
+  LoopOptions huge;
+  huge.submit_queue_capacity = static_cast<std::size_t>(-1);
+  try {
+    Loop loop(huge);
+    ADD_FAILURE() << "accepted a queue of 2^64 cells";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("submit_queue_capacity"), std::string::npos) << e.what();
+  }
+  LoopOptions negative;
+  negative.slow_callback_threshold = std::chrono::milliseconds(-1);
+  EXPECT_THROW(Loop{negative}, std::invalid_argument);
+}
+
+TEST(BlockingPool, OptionsOutOfRangeAreInvalidArgument) {
+  BlockingPoolOptions none_pending;
+  none_pending.max_pending = 0;
+  EXPECT_THROW(BlockingPool{none_pending}, std::invalid_argument);
+  BlockingPoolOptions too_many;
+  too_many.threads = static_cast<std::size_t>(-3);
+  EXPECT_THROW(BlockingPool{too_many}, std::invalid_argument);
+}
+
+TEST(Supervisor, OptionsOutOfRangeAreInvalidArgumentBeforeAnyThreadStarts) {
+  SupervisorOptions options;
+  options.loops = static_cast<std::size_t>(-1);
+  EXPECT_THROW(Supervisor{options}, std::invalid_argument);
+  SupervisorOptions grace;
+  grace.shutdown_grace = std::chrono::milliseconds(-5);
+  EXPECT_THROW(Supervisor{grace}, std::invalid_argument);
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+#include <utility>
 #include "loopvisor/sleep.hpp"
 #include "test_support.hpp"
 
@@ -112,6 +115,48 @@ TEST(Queue, ShutdownDrainsThenRaisesAndWakesBlockedGetters) {
     q3.shutdown(true);
     EXPECT_TRUE(q3.empty());
     co_await q3.join();  // immediate shutdown counts dropped items as done
+  });
+}
+
+TEST(Queue, ANegativeMaxsizeIsUnboundedAsInAsyncio) {
+  Queue<int> q(-1);
+  EXPECT_EQ(q.maxsize(), 0u);
+  for (int i = 0; i < 100; ++i) q.put_nowait(i);
+  EXPECT_FALSE(q.full());
+}
+
+TEST(LifoQueue, TheLastItemPutComesOutFirst) {
+  LifoQueue<int> q;
+  for (int i : {1, 2, 3}) q.put_nowait(i);
+  EXPECT_EQ(q.get_nowait(), 3);
+  EXPECT_EQ(q.get_nowait(), 2);
+  EXPECT_EQ(q.get_nowait(), 1);
+  EXPECT_THROW((void)q.get_nowait(), QueueEmpty);
+}
+
+TEST(PriorityQueue, TheLowestItemComesOutFirst) {
+  PriorityQueue<std::pair<int, std::string>> q;
+  q.put_nowait({3, "c"});
+  q.put_nowait({1, "a"});
+  q.put_nowait({2, "b"});
+  EXPECT_EQ(q.get_nowait().second, "a");
+  EXPECT_EQ(q.get_nowait().second, "b");
+  EXPECT_EQ(q.get_nowait().second, "c");
+}
+
+TEST(PriorityQueue, ABoundedPriorityQueueWakesAWaitingGetterAndRespectsMaxsize) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    PriorityQueue<int, std::greater<int>> q(2);  // highest first with std::greater
+    auto getter = create_task([](PriorityQueue<int, std::greater<int>>* queue) -> asio::awaitable<int> {
+      co_return co_await queue->get();
+    }(&q));
+    co_await yield_now();
+    co_await q.put(5);
+    EXPECT_EQ(co_await getter.async_wait(), 5);
+    q.put_nowait(1);
+    q.put_nowait(9);
+    EXPECT_THROW(q.put_nowait(4), QueueFull);
+    EXPECT_EQ(co_await q.get(), 9);
   });
 }
 

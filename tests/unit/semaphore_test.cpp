@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <stdexcept>
 #include "loopvisor/sleep.hpp"
 #include "test_support.hpp"
 
@@ -57,6 +59,19 @@ TEST(BoundedSemaphore, ReleasingTooManyTimesIsAnError) {
     EXPECT_THROW(sem.release(), InvalidStateError);
     EXPECT_EQ(sem.value(), 1u);
   });
+}
+
+TEST(Semaphore, ANegativeInitialValueIsInvalidArgument) {
+  EXPECT_THROW(Semaphore(-1), std::invalid_argument);
+  EXPECT_THROW(BoundedSemaphore(-5), std::invalid_argument);
+  EXPECT_THROW(Semaphore(std::numeric_limits<std::int64_t>::min()), std::invalid_argument);
+  Semaphore zero(0);
+  EXPECT_TRUE(zero.locked());
+}
+
+TEST(Semaphore, AHugeUnsignedValueThatWrapsNegativeIsRefused) {
+  const std::size_t wrapped = static_cast<std::size_t>(-1);  // what Semaphore(-1) used to become
+  EXPECT_THROW(Semaphore(static_cast<std::int64_t>(wrapped)), std::invalid_argument);
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/detail/sync.hpp"
@@ -29,9 +31,13 @@ enum class SendStatus { sent, full, closed };
 template <class T>
 class Channel {
  public:
-  Channel(Loop& loop, std::size_t capacity) : state_(std::make_shared<State>()) {
-    if (capacity == 0) throw InvalidStateError("Channel capacity must be at least 1");
-    state_->capacity = capacity;
+  /// `capacity` from 1 to 2^30; anything else is std::invalid_argument.
+  Channel(Loop& loop, std::int64_t capacity) : state_(std::make_shared<State>()) {
+    if (capacity < 1 || capacity > (std::int64_t{1} << 30)) {
+      throw std::invalid_argument("Channel capacity must be between 1 and 2^30, got " +
+                                  std::to_string(capacity));
+    }
+    state_->capacity = static_cast<std::size_t>(capacity);
     state_->loop = loop.shared();
   }
   Channel(const Channel&) = delete;

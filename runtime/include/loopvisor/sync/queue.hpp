@@ -1,19 +1,23 @@
-// Queue<T>: a loop-local FIFO queue between coroutines (asyncio.Queue, with 3.13's shutdown).
+// Queue<T>, LifoQueue<T>, PriorityQueue<T>: loop-local queues between coroutines (asyncio.Queue and
+// its variants, with 3.13's shutdown).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstddef>
-#include <deque>
+#include <cstdint>
+#include <functional>
 #include <string>
 
+#include "loopvisor/detail/queue_store.hpp"
 #include "loopvisor/detail/waiter_list.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/sync/event.hpp"
 
 namespace loopvisor {
 
-/// A FIFO of items with an optional bound (`maxsize` 0 means unbounded).
+/// Items with an optional bound (`maxsize` 0 means unbounded), handed out in the order its
+/// `Store` keeps: use `Queue`, `LifoQueue` or `PriorityQueue` below.
 ///
 /// - `put` waits while the queue is full; `get` waits while it is empty. Waiters are served
 ///   oldest first. `put_nowait`/`get_nowait` raise QueueFull/QueueEmpty instead of waiting.
@@ -26,10 +30,14 @@ namespace loopvisor {
 ///   so no item is lost and no waiter is left asleep while items are queued.
 ///
 /// Thread safety: on the owning loop only (across threads use Channel).
-template <class T>
-class Queue {
+template <class T, class Store>
+class BasicQueue {
  public:
-  explicit Queue(std::size_t maxsize = 0) : maxsize_(maxsize) { all_done_.set(); }
+  /// `maxsize` <= 0: unbounded, as in asyncio.
+  explicit BasicQueue(std::int64_t maxsize = 0)
+      : maxsize_(maxsize > 0 ? static_cast<std::size_t>(maxsize) : 0) {
+    all_done_.set();
+  }
 
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
@@ -46,7 +54,7 @@ class Queue {
     if (shut_down_) throw QueueShutDown("Queue::put on a queue that was shut down");
     if (full())
       throw QueueFull("Queue::put_nowait on a full queue (maxsize " + std::to_string(maxsize_) + ")");
-    items_.push_back(std::move(item));
+    items_.push(std::move(item));
     ++unfinished_;
     all_done_.clear();
     getters_.notify_one();
@@ -62,8 +70,7 @@ class Queue {
       if (shut_down_) throw QueueShutDown("Queue::get on a queue that was shut down and is empty");
       throw QueueEmpty("Queue::get_nowait on an empty queue");
     }
-    T item = std::move(items_.front());
-    items_.pop_front();
+    T item = items_.pop();
     putters_.notify_one();
     if (!items_.empty()) getters_.notify_one();  // pass on a wake-up the taker may have skipped
     return item;
@@ -91,12 +98,22 @@ class Queue {
 
  private:
   std::size_t maxsize_;
-  std::deque<T> items_;
+  Store items_;
   std::size_t unfinished_ = 0;
   bool shut_down_ = false;
   Event all_done_;
   detail::WaiterList getters_;
   detail::WaiterList putters_;
 };
+
+/// asyncio.Queue: first in, first out.
+template <class T>
+using Queue = BasicQueue<T, detail::FifoStore<T>>;
+/// asyncio.LifoQueue: the most recently put item comes out first.
+template <class T>
+using LifoQueue = BasicQueue<T, detail::LifoStore<T>>;
+/// asyncio.PriorityQueue: the lowest item by `Less` comes out first (a heap, as heapq).
+template <class T, class Less = std::less<T>>
+using PriorityQueue = BasicQueue<T, detail::PriorityStore<T, Less>>;
 
 }  // namespace loopvisor
