@@ -4,16 +4,15 @@
 #include "options_check.hpp"
 
 #include <fmt/format.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <thread>
 
 #include "loop_thread.hpp"
 
 namespace loopvisor {
-
-namespace {
-thread_local const BlockingPool* tls_pool = nullptr;
-}
 
 struct BlockingPool::Impl {
   explicit Impl(const BlockingPoolOptions& o)
@@ -23,11 +22,17 @@ struct BlockingPool::Impl {
   detail::atomic<std::size_t> pending{0};
   detail::atomic<std::size_t> busy{0};
   detail::atomic<std::size_t> next_thread{0};
-  detail::mutex mu;     // orders post() against shutdown()
-  bool closed = false;  // guarded by mu
+  detail::mutex mu;                 // orders post() against shutdown()
+  bool closed = false;              // guarded by mu
+  detail::condition_variable idle;  // notified when pending drops to zero after closing
 };
 
-BlockingPool::BlockingPool(BlockingPoolOptions options) : impl_(std::make_unique<Impl>(options)) {}
+namespace {
+// The pool whose thread this is (compared, never dereferenced).
+thread_local const void* tls_pool = nullptr;
+}  // namespace
+
+BlockingPool::BlockingPool(BlockingPoolOptions options) : impl_(std::make_shared<Impl>(options)) {}
 
 BlockingPool::~BlockingPool() { shutdown(); }
 
@@ -41,29 +46,46 @@ void BlockingPool::post(detail::Callback job) {
   }
   // sync: relaxed; a gauge and an advisory bound, ordering nothing.
   impl_->pending.fetch_add(1, std::memory_order_relaxed);
-  boost::asio::post(impl_->pool, [this, job = std::move(job)]() mutable {
-    if (tls_pool != this) {
-      tls_pool = this;
-      detail::name_this_thread(impl_->options.thread_name_prefix +
-                               std::to_string(impl_->next_thread.fetch_add(1, std::memory_order_relaxed)));
+  // The job holds the Impl, not this object: a bounded shutdown may leave it running in the
+  // background after the BlockingPool is gone.
+  boost::asio::post(impl_->pool, [impl = impl_.get(), job = std::move(job)]() mutable {
+    if (tls_pool != impl) {
+      tls_pool = impl;
+      detail::name_this_thread(impl->options.thread_name_prefix +
+                               std::to_string(impl->next_thread.fetch_add(1, std::memory_order_relaxed)));
     }
     // sync: relaxed gauges (busy, pending); they order nothing.
-    impl_->busy.fetch_add(1, std::memory_order_relaxed);
+    impl->busy.fetch_add(1, std::memory_order_relaxed);
     job();  // exceptions are caught inside the job (they belong to its future)
     job.reset();
-    impl_->busy.fetch_sub(1, std::memory_order_relaxed);
-    impl_->pending.fetch_sub(1, std::memory_order_relaxed);
+    impl->busy.fetch_sub(1, std::memory_order_relaxed);
+    if (impl->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      detail::lock_guard g(impl->mu);  // a bounded shutdown may be waiting for the last job
+      impl->idle.notify_all();
+    }
   });
 }
 
-void BlockingPool::shutdown() {
-  if (tls_pool == this) throw WrongThreadError("BlockingPool::shutdown() from one of its own threads");
+std::size_t BlockingPool::shutdown(std::optional<std::chrono::milliseconds> timeout) {
+  if (tls_pool == impl_.get()) throw WrongThreadError("BlockingPool::shutdown() from one of its own threads");
   {
-    detail::lock_guard g(impl_->mu);
-    if (impl_->closed) return;
+    detail::unique_lock g(impl_->mu);
+    if (impl_->closed) return 0;
     impl_->closed = true;
+    if (timeout) {
+      // sync: acq_rel decrement in the job; the predicate rereads under mu after each wake-up.
+      const bool idle = impl_->idle.wait_for(g, *timeout, [&] { return impl_->pending.load() == 0; });
+      if (!idle) {
+        const std::size_t unfinished = impl_->pending.load();
+        // asyncio's shutdown_default_executor(timeout): stop waiting; the jobs already accepted
+        // still run, on threads a background joiner owns together with the pool's state.
+        std::thread([impl = impl_] { impl->pool.join(); }).detach();
+        return unfinished;
+      }
+    }
   }
   impl_->pool.join();  // runs every accepted job, then the threads exit
+  return 0;
 }
 
 std::size_t BlockingPool::threads() const noexcept {

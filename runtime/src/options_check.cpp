@@ -51,6 +51,8 @@ void check_options(const SupervisorOptions& o) {
   not_negative("SupervisorOptions::shutdown_grace", o.shutdown_grace);
   not_negative("SupervisorOptions::cancel_timeout", o.cancel_timeout);
   not_negative("SupervisorOptions::slow_callback_threshold", o.slow_callback_threshold);
+  if (o.blocking_join_timeout)
+    not_negative("SupervisorOptions::blocking_join_timeout", *o.blocking_join_timeout);
 }
 
 }  // namespace loopvisor::detail

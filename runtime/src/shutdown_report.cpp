@@ -12,6 +12,7 @@ ShutdownReport& ShutdownReport::operator+=(const ShutdownReport& other) noexcept
   callbacks_run += other.callbacks_run;
   submissions_rejected += other.submissions_rejected;
   timers_cancelled += other.timers_cancelled;
+  blocking_jobs_unfinished += other.blocking_jobs_unfinished;
   elapsed = std::max(elapsed, other.elapsed);
   return *this;
 }
@@ -19,9 +20,9 @@ ShutdownReport& ShutdownReport::operator+=(const ShutdownReport& other) noexcept
 std::string ShutdownReport::to_string() const {
   return fmt::format(
       "completed={} cancelled={} abandoned={} callbacks_run={} rejected={} timers_cancelled={} "
-      "elapsed_ms={}",
+      "blocking_jobs_unfinished={} elapsed_ms={}",
       tasks_completed, tasks_cancelled, tasks_abandoned, callbacks_run, submissions_rejected,
-      timers_cancelled, elapsed.count());
+      timers_cancelled, blocking_jobs_unfinished, elapsed.count());
 }
 
 }  // namespace loopvisor

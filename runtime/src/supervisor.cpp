@@ -169,7 +169,8 @@ std::optional<std::chrono::steady_clock::duration> Supervisor::watchdog_silence(
   return watchdog_->silence();
 }
 
-ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
+ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace,
+                                    std::optional<std::chrono::milliseconds> blocking_join_timeout) {
   if (owns_current_thread()) {
     throw WrongThreadError(
         "Supervisor::shutdown() called from one of its own loops; it would wait for itself. "
@@ -203,10 +204,18 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace) {
   watchdog_->stop();  // its probes would only wait on loops that are about to stop
   for (auto& loop : loops_) loop->finish();
   for (auto& thread : threads_->threads) thread.join();
-  blocking_->shutdown();  // after the loops: jobs already accepted still run to completion
+  // After the loops: jobs already accepted still run to completion (in the background if they
+  // outlast the bound).
+  const std::size_t unfinished = blocking_->shutdown(blocking_join_timeout);
+  if (unfinished > 0) {
+    spdlog::warn(
+        "supervisor: {} blocking-pool job(s) still running after {} ms; left to finish in the background",
+        unfinished, blocking_join_timeout ? blocking_join_timeout->count() : 0);
+  }
 
   ShutdownReport total;
   for (auto& loop : loops_) total += loop->report();
+  total.blocking_jobs_unfinished = unfinished;
   total.submissions_rejected += rejected_closed_.load();
   total.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Loop::clock::now() - start);
   report_ = total;

@@ -88,6 +88,7 @@ std::exception_ptr current_cancelled_error(const char* what) {
 }
 
 std::string current_cancel_message() {
+  if (tls_emitting != nullptr) return tls_emitting->cancel_message();
   auto task = current_task_state();
   return task ? task->cancel_message() : std::string();
 }

@@ -85,5 +85,38 @@ TEST(ToThread, StandaloneLoopUsesItsOwnPool) {
   EXPECT_EQ(v.get(bound), 6);
 }
 
+TEST(BlockingPool, ABoundedShutdownReturnsAndCountsTheJobsStillRunning) {
+  auto release = std::make_shared<Signal>();
+  auto pool = std::make_unique<BlockingPool>();
+  auto started = std::make_shared<Signal>();
+  auto stuck = pool->submit([started, release] {
+    started->set();
+    release->wait();
+  });
+  ASSERT_TRUE(started->wait());
+  EXPECT_EQ(pool->shutdown(std::chrono::milliseconds(20)), 1u);
+  pool.reset();  // the stuck job belongs to a background joiner now: no wait here
+  release->set();
+  EXPECT_NO_THROW(stuck.get(bound)) << "the accepted job still ran to its end";
+}
+
+TEST(Supervisor, ShutdownWithABlockingJoinBoundReportsWhatWasStillRunning) {
+  auto release = std::make_shared<Signal>();
+  auto started = std::make_shared<Signal>();
+  SupervisorOptions options;
+  options.loops = 1;
+  Supervisor sup(options);
+  auto job = sup.loop(0).blocking_pool().submit([started, release] {
+    started->set();
+    release->wait();
+  });
+  ASSERT_TRUE(started->wait());
+  const auto report = sup.shutdown(std::chrono::milliseconds(100), std::chrono::milliseconds(20));
+  EXPECT_EQ(report.blocking_jobs_unfinished, 1u);
+  EXPECT_NE(report.to_string().find("blocking_jobs_unfinished=1"), std::string::npos) << report.to_string();
+  release->set();
+  EXPECT_NO_THROW(job.get(bound));
+}
+
 }  // namespace
 }  // namespace loopvisor::test

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -57,7 +59,11 @@ class BlockingPool {
     return ThreadFuture<R>(std::move(state));
   }
 
-  void shutdown();
+  /// Refuses new jobs and waits for every accepted job to run (no bound: until they have). With
+  /// `timeout`, stops waiting after it, as asyncio's shutdown_default_executor(timeout): the
+  /// jobs still queued or running are left to finish in the background and their count is
+  /// returned (0: all finished). Idempotent: a second call returns 0 at once.
+  std::size_t shutdown(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   std::size_t threads() const noexcept;
   std::size_t pending() const noexcept;  ///< queued + running
   std::size_t busy() const noexcept;     ///< running now
@@ -65,7 +71,7 @@ class BlockingPool {
  private:
   struct Impl;
   void post(detail::Callback job);
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared with a background joiner after a bounded shutdown
 };
 
 /// On a loop: runs `fn` on `pool` and awaits its result without blocking the loop.

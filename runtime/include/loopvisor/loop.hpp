@@ -115,6 +115,13 @@ class Loop {
   /// Runs the loop on the calling thread until `stop()`. Throws InvalidStateError if the loop
   /// is already running or closed, WrongThreadError if this thread already runs a loop.
   void run_forever();
+  /// asyncio's loop.run_until_complete: runs the loop on the calling thread until `coro`
+  /// (run as a task) has ended, then returns its result or rethrows its exception
+  /// (CancelledError if it was cancelled). If the loop is stopped first, the task stays on the
+  /// loop and this raises InvalidStateError ("the loop stopped before the coroutine
+  /// completed"), as asyncio raises RuntimeError. Same thread rules as run_forever.
+  template <class T>
+  T run_until_complete(boost::asio::awaitable<T> coro);
   /// Makes `run_forever` return after the handler running now. Queued work stays queued and
   /// runs on the next `run_forever` or during `close`. Any thread.
   void stop() noexcept;

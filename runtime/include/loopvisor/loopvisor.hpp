@@ -21,6 +21,7 @@
 #include "loopvisor/sync/lock.hpp"
 #include "loopvisor/sync/queue.hpp"
 #include "loopvisor/sync/semaphore.hpp"
+#include "loopvisor/future.hpp"
 #include "loopvisor/task.hpp"
 #include "loopvisor/task_group.hpp"
 #include "loopvisor/task_status.hpp"

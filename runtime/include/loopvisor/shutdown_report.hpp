@@ -15,6 +15,9 @@ struct ShutdownReport {
   std::uint64_t callbacks_run = 0;         ///< queued cross-thread callbacks run while draining
   std::uint64_t submissions_rejected = 0;  ///< submissions refused with RuntimeClosed
   std::uint64_t timers_cancelled = 0;      ///< call_later/call_at callbacks that never fired
+  /// Blocking-pool jobs still queued or running when the join bound passed; they were left to
+  /// finish in the background (asyncio's shutdown_default_executor(timeout)).
+  std::uint64_t blocking_jobs_unfinished = 0;
   std::chrono::milliseconds elapsed{0};
 
   /// True if nothing had to be cancelled or abandoned.

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,10 @@ struct SupervisorOptions {
   /// The blocking pool shared by the loops (to_thread): threads and pending-job bound.
   std::size_t blocking_threads = 8;
   std::size_t blocking_max_pending = 1024;
+  /// How long shutdown waits for the blocking pool's accepted jobs (nullopt: as long as they
+  /// take). Past it, shutdown returns and reports the jobs left running in the background.
+  /// asyncio.run's default is 300 s.
+  std::optional<std::chrono::milliseconds> blocking_join_timeout = std::chrono::seconds(300);
 };
 
 /// Owns N loops, each run by its own boost::thread (named, optionally pinned), started by the
@@ -100,8 +105,14 @@ class Supervisor {
   /// tasks finish for up to `grace`, cancel the rest and wait up to cancel_timeout for them to
   /// unwind, stop sharded services in reverse order, stop and join every thread. Idempotent:
   /// later or concurrent calls wait for the first and return its report.
-  ShutdownReport shutdown(std::chrono::milliseconds grace);
+  ShutdownReport shutdown(std::chrono::milliseconds grace) {
+    return shutdown(grace, options_.blocking_join_timeout);
+  }
   ShutdownReport shutdown() { return shutdown(options_.shutdown_grace); }
+  /// As shutdown(grace), with a bound for joining the blocking pool (nullopt: none); the
+  /// report's blocking_jobs_unfinished counts the jobs still running past it.
+  ShutdownReport shutdown(std::chrono::milliseconds grace,
+                          std::optional<std::chrono::milliseconds> blocking_join_timeout);
   bool is_closed() const noexcept;
   /// What shutdown() returned, with `submissions_rejected` brought up to date: every
   /// RuntimeClosed a submission to this supervisor or its loops raised since shutdown began,

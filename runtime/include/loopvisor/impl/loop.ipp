@@ -70,7 +70,8 @@ void complete_from_task(FutureState<T>& future, TaskState<T>& task) {
 }  // namespace detail
 
 template <class T>
-Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name, loopvisor::source_location where) {
+Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name,
+                          loopvisor::source_location where) {
   require_on_loop("create_task");
   auto st = std::make_shared<detail::TaskState<T>>(*this, std::move(name), where);
   auto main = detail::task_main<T>(detail::TaskGuard(st), st, std::move(coro));
@@ -121,6 +122,22 @@ auto Loop::submit(F&& fn) {
     });
     return ThreadFuture<R>(std::move(future));
   }
+}
+
+template <class T>
+T Loop::run_until_complete(boost::asio::awaitable<T> coro) {
+  if (detail::LoopShared::current() != nullptr) {
+    throw WrongThreadError(
+        "run_until_complete: this thread already runs a loop; co_await the coroutine instead");
+  }
+  auto future = run_coroutine_threadsafe(std::move(coro));
+  // Runs on this loop when the task ends (the future's producer): return from run_forever.
+  future.add_done_callback([this](ThreadFuture<T>) { stop(); });
+  run_forever();
+  if (!future.done()) {
+    throw InvalidStateError("run_until_complete: the loop stopped before the coroutine completed");
+  }
+  return future.get();
 }
 
 template <class T>
