@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "loop_thread.hpp"
+#include "loopvisor/detail/misuse.hpp"
 
 namespace loopvisor {
 
@@ -34,7 +35,26 @@ thread_local const void* tls_pool = nullptr;
 
 BlockingPool::BlockingPool(BlockingPoolOptions options) : impl_(std::make_shared<Impl>(options)) {}
 
-BlockingPool::~BlockingPool() { shutdown(); }
+BlockingPool::~BlockingPool() {
+  if (tls_pool == impl_.get()) {
+    // Destroyed by one of its own jobs (it dropped the last reference): joining here would wait
+    // for this very thread. Close it and let a background joiner own the threads instead.
+    {
+      detail::lock_guard g(impl_->mu);
+      impl_->closed = true;
+    }
+    detail::report_misuse(
+        "BlockingPool destroyed from one of its own jobs; its threads are joined in the background");
+    try {
+      std::thread([impl = impl_] { impl->pool.join(); }).detach();
+    } catch (...) {
+      // No thread to join with: the pool's threads finish their jobs and the state leaks.
+      new std::shared_ptr<Impl>(impl_);  // NOLINT: deliberate leak, the threads still use it
+    }
+    return;
+  }
+  shutdown();
+}
 
 void BlockingPool::post(detail::Callback job) {
   detail::lock_guard g(impl_->mu);

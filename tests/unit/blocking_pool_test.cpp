@@ -118,5 +118,18 @@ TEST(Supervisor, ShutdownWithABlockingJoinBoundReportsWhatWasStillRunning) {
   EXPECT_NO_THROW(job.get(bound));
 }
 
+TEST(BlockingPool, DestroyedByItsOwnJobIsReportedNotFatal) {
+  auto pool = std::make_shared<BlockingPool>();
+  auto done = std::make_shared<Signal>();
+  // The job holds the last reference: the pool's destructor runs on the pool's own thread.
+  auto* raw = pool.get();
+  (void)raw->submit([keep = std::move(pool), done]() mutable {
+    keep.reset();
+    done->set();
+  });
+  EXPECT_TRUE(done->wait())
+      << "the job could not finish (destroying its pool from inside it hung or crashed)";
+}
+
 }  // namespace
 }  // namespace loopvisor::test
