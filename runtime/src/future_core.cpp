@@ -79,37 +79,21 @@ std::exception_ptr FutureCoreBase::retrieve() {
 }
 
 std::uint64_t FutureCoreBase::add_callback(Callback fn) {
-  const std::uint64_t id = next_id_++;
-  if (state_ != State::pending) {
-    Loop::current().call_soon(std::move(fn));
-  } else {
-    callbacks_.push_back(Entry{std::move(fn), id});
-  }
-  return id;
+  if (state_ == State::pending) return callbacks_.add(std::move(fn));
+  Loop::current().call_soon(std::move(fn));
+  return callbacks_.skip_id();
 }
 
-bool FutureCoreBase::remove_callback(std::uint64_t id) noexcept {
-  for (auto it = callbacks_.begin(); it != callbacks_.end(); ++it) {
-    if (it->id == id && id != 0) {
-      callbacks_.erase(it);
-      return true;
-    }
-  }
-  return false;
-}
+bool FutureCoreBase::remove_callback(std::uint64_t id) noexcept { return callbacks_.remove(id); }
 
 void FutureCoreBase::add_awaiter(Callback fn) {
-  if (state_ != State::pending) {
-    Loop::current().call_soon(std::move(fn));
-  } else {
-    callbacks_.push_back(Entry{std::move(fn), 0});
-  }
+  if (state_ == State::pending) return callbacks_.add_awaiter(std::move(fn));
+  Loop::current().call_soon(std::move(fn));
 }
 
 void FutureCoreBase::finish(State to) {
   state_ = to;
-  auto callbacks = std::move(callbacks_);
-  for (auto& entry : callbacks) Loop::current().call_soon(std::move(entry.fn));
+  for (auto& entry : callbacks_.take()) Loop::current().call_soon(std::move(entry.fn));
 }
 
 }  // namespace loopvisor::detail

@@ -215,31 +215,16 @@ std::uint64_t TaskBase::add_done_callback(Callback fn) {
     throw WrongThreadError(
         fmt::format("Task::add_done_callback must be called on loop '{}'", shared_->name()));
   }
-  const std::uint64_t id = next_callback_id_++;
-  if (is_terminal()) {
-    loop_->call_soon(std::move(fn));
-  } else {
-    done_callbacks_.push_back(DoneCallback{std::move(fn), id});
-  }
-  return id;
+  if (!is_terminal()) return done_callbacks_.add(std::move(fn));
+  loop_->call_soon(std::move(fn));
+  return done_callbacks_.skip_id();
 }
 
-bool TaskBase::remove_done_callback(std::uint64_t id) noexcept {
-  for (auto it = done_callbacks_.begin(); it != done_callbacks_.end(); ++it) {
-    if (it->id == id && id != 0) {
-      done_callbacks_.erase(it);
-      return true;
-    }
-  }
-  return false;
-}
+bool TaskBase::remove_done_callback(std::uint64_t id) noexcept { return done_callbacks_.remove(id); }
 
 void TaskBase::add_awaiter(Callback fn) {
-  if (is_terminal()) {
-    loop_->call_soon(std::move(fn));
-  } else {
-    done_callbacks_.push_back(DoneCallback{std::move(fn), 0});
-  }
+  if (!is_terminal()) return done_callbacks_.add_awaiter(std::move(fn));
+  loop_->call_soon(std::move(fn));
 }
 
 void TaskBase::add_hook(Callback fn) {
@@ -320,10 +305,10 @@ void TaskBase::finish(TaskStatus to) noexcept {
       report("task completion hook raised an exception", std::current_exception());
     }
   }
-  auto callbacks = std::move(done_callbacks_);
+  auto callbacks = done_callbacks_.take();
   if (abandoned_) {
     const auto dropped =
-        std::count_if(callbacks.begin(), callbacks.end(), [](const DoneCallback& c) { return c.id != 0; });
+        std::count_if(callbacks.begin(), callbacks.end(), [](const auto& c) { return !c.is_awaiter(); });
     if (dropped > 0) report(fmt::format("{} done callback(s) dropped: the loop is gone", dropped));
     return;
   }

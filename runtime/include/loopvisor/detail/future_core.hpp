@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/done_callbacks.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/detail/result_signature.hpp"
 #include "loopvisor/detail/task_executor.hpp"
@@ -57,12 +58,7 @@ class FutureCoreBase {
   std::exception_ptr error_;
   bool retrieved_ = false;
   std::string cancel_message_;
-  struct Entry {
-    Callback fn;
-    std::uint64_t id;  // 0: an awaiter
-  };
-  std::vector<Entry> callbacks_;
-  std::uint64_t next_id_ = 1;
+  DoneCallbacks callbacks_;
 };
 
 template <class T>

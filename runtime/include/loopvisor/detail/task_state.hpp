@@ -14,6 +14,7 @@
 #include "loopvisor/source_location.hpp"
 
 #include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/done_callbacks.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/detail/sync.hpp"
 #include "loopvisor/task_status.hpp"
@@ -118,11 +119,6 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   void emit_cancel() noexcept;
   void finish(TaskStatus to) noexcept;
 
-  struct DoneCallback {
-    Callback fn;
-    std::uint64_t id;  // 0: an awaiter
-  };
-
   const std::uint64_t id_;
   std::string name_;
   Loop* loop_;
@@ -143,8 +139,7 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   bool abandoned_ = false;
   std::exception_ptr error_;
   std::vector<Callback> hooks_;
-  std::vector<DoneCallback> done_callbacks_;
-  std::uint64_t next_callback_id_ = 1;
+  DoneCallbacks done_callbacks_;
   boost::asio::cancellation_signal signal_;
 };
 
