@@ -240,8 +240,8 @@ std::string find_in_path(const std::string& program, std::string_view path) {
   if (program.find('/') != std::string::npos) return program;
   while (true) {
     const auto colon = path.find(':');
-    std::string dir(path.substr(0, colon));
-    if (dir.empty()) dir = ".";
+    const std::string_view part = path.substr(0, colon);
+    const std::string dir = part.empty() ? std::string(".") : std::string(part);
     std::string candidate = dir + "/" + program;
     struct stat info {};
     if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&

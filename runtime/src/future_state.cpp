@@ -1,7 +1,26 @@
 // The shared state behind ThreadFuture.
 #include "loopvisor/detail/future_state.hpp"
 
+#include "loopvisor/detail/loop_shared.hpp"
+#include "loopvisor/exception_context.hpp"
+
 namespace loopvisor::detail {
+
+FutureStateBase::~FutureStateBase() {
+  if (status_ != Status::done || !error_ || retrieved_) return;
+  try {
+    ExceptionContext context;
+    context.message = "ThreadFuture exception was never retrieved (the future was dropped unread)";
+    context.exception = error_;
+    if (producer_) {
+      producer_->report(std::move(context));
+    } else {
+      log_exception(context);
+    }
+  } catch (...) {
+    // Out of memory while reporting: nothing better to do in a destructor.
+  }
+}
 
 bool FutureStateBase::cancel() {
   Callback hook;
@@ -37,12 +56,14 @@ bool FutureStateBase::set_exception(std::exception_ptr e) {
 
 void FutureStateBase::rethrow_if_failed() const {
   lock_guard g(mu_);
+  retrieved_ = true;
   if (status_ == Status::cancelled) throw CancelledError("the future was cancelled");
   if (error_) std::rethrow_exception(error_);
 }
 
 std::exception_ptr FutureStateBase::exception_or_null() const {
   lock_guard g(mu_);
+  retrieved_ = true;
   if (status_ == Status::cancelled) {
     return std::make_exception_ptr(CancelledError("the future was cancelled"));
   }

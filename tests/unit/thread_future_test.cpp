@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include <atomic>
 #include <thread>
 
 #include "loopvisor/loop.hpp"
+#include "loopvisor/sleep.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "test_support.hpp"
 
@@ -175,6 +178,41 @@ TEST(ThreadFuture, MoveOnlyResultIsMovedOutOnce) {
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(*p, 9);
   EXPECT_THROW((void)f.get(), InvalidStateError);
+}
+
+TEST(ThreadFuture, AnExceptionOfAFutureDroppedUnreadIsReportedAsNeverRetrieved) {
+  std::atomic<int> reports{0};
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    EXPECT_NE(c.message.find("never retrieved"), std::string::npos) << c.message;
+    ++reports;
+  };
+  LoopThread lt(options);
+  {
+    auto f = lt->run_coroutine_threadsafe(fail_after(0ms, "nobody reads me"));
+    EXPECT_TRUE(f.wait_for(bound));
+  }
+  EXPECT_TRUE(eventually([&] { return reports.load() == 1; }));
+  {
+    auto read = lt->run_coroutine_threadsafe(fail_after(0ms, "read"));
+    EXPECT_THROW(read.get(bound), std::runtime_error);
+  }
+  lt->submit([] {}).get(bound);
+  EXPECT_EQ(reports.load(), 1) << "a future whose exception was read is not reported";
+}
+
+TEST(ThreadFuture, TheCallableFormKeepsTheLambdaAndItsCapturesAliveAcrossAwaits) {
+  LoopThread lt;
+  ThreadFuture<std::size_t> f;
+  {
+    std::string text = "captured by copy";
+    // The lambda is a temporary: the callable overload keeps it (and `text`'s copy) alive.
+    f = run_coroutine_threadsafe(lt.loop(), [text]() -> asio::awaitable<std::size_t> {
+      co_await loopvisor::sleep(1ms);
+      co_return text.size();
+    });
+  }
+  EXPECT_EQ(f.get(bound), std::string("captured by copy").size());
 }
 
 }  // namespace

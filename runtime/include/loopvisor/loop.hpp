@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -28,6 +29,18 @@ namespace detail {
 class TaskScope;
 class TaskBase;
 std::shared_ptr<TaskBase> current_task_state();
+
+template <class R>
+struct is_awaitable : std::false_type {};
+template <class T, class E>
+struct is_awaitable<boost::asio::awaitable<T, E>> : std::true_type {
+  using value_type = T;
+};
+/// A callable that returns a coroutine: what the callable overloads of
+/// run_coroutine_threadsafe take (and keep alive for the coroutine's whole life).
+template <class F>
+concept coroutine_function = std::invocable < std::decay_t<F>
+& > &&is_awaitable<std::invoke_result_t<std::decay_t<F>&>>::value;
 }  // namespace detail
 
 struct LoopOptions {
@@ -166,9 +179,19 @@ class Loop {
 
   /// From any thread: runs `coro` as a task on this loop (asyncio.run_coroutine_threadsafe).
   /// Cancelling the future cancels the task. Rejections as for call_soon_threadsafe.
+  /// Prefer the callable overload below when the coroutine is a lambda with captures or
+  /// reference parameters: this one cannot keep them alive.
   template <class T>
   [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
                                                          std::string name = {});
+  /// From any thread: `fn()` (a callable returning a coroutine, such as a lambda with
+  /// captures) is called on this loop and run as a task; `fn` itself is kept alive until that
+  /// coroutine ends, so its captures are safe to use across every await:
+  ///
+  ///     loop.run_coroutine_threadsafe([&state, n]() -> awaitable<int> { co_return co_await step(state, n);
+  ///     });
+  template <detail::coroutine_function F>
+  [[nodiscard]] auto run_coroutine_threadsafe(F&& fn, std::string name = {});
 
   /// On the loop: wraps `coro` in a task whose first step runs on a later turn.
   /// `where` records the caller (file:line) for diagnostics and introspection.
@@ -236,6 +259,10 @@ class Loop {
 /// asyncio.run_coroutine_threadsafe(coro, loop): the same as loop.run_coroutine_threadsafe(coro).
 template <class T>
 [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& loop);
+/// run_coroutine_threadsafe(loop, [captures]() -> awaitable<T> {...}): the callable form, which
+/// keeps the lambda (and so its captures) alive for the coroutine's life, as co_spawn does.
+template <detail::coroutine_function F>
+[[nodiscard]] auto run_coroutine_threadsafe(Loop& loop, F&& fn);
 
 }  // namespace loopvisor
 

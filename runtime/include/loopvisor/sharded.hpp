@@ -102,7 +102,7 @@ class Sharded final : private detail::ShardedBase {
   ThreadFuture<void> on_loop(std::size_t index, F fn) {
     // Outside the bounded inbox: service lifecycle must work while the runtime drains.
     auto state = detail::make_future_state<void>();
-    state->set_producer(supervisor_.loop(index).shared().get());
+    state->set_producer(supervisor_.loop(index).shared());
     bool posted = supervisor_.loop(index).shared()->post_control([state, fn = std::move(fn)]() mutable {
       try {
         fn();

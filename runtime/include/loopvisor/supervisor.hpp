@@ -94,6 +94,13 @@ class Supervisor {
     check_open();
     return pick().run_coroutine_threadsafe(std::move(coro), std::move(name));
   }
+  /// As Loop::run_coroutine_threadsafe(fn) on the picked loop: the callable is kept alive for
+  /// the coroutine's life.
+  template <detail::coroutine_function F>
+  [[nodiscard]] auto run_coroutine_threadsafe(F&& fn, std::string name = {}) {
+    check_open();
+    return pick().run_coroutine_threadsafe(std::forward<F>(fn), std::move(name));
+  }
   /// As Loop::submit on the picked loop.
   template <class F>
   [[nodiscard]] auto submit(F&& fn) {
@@ -159,6 +166,13 @@ template <class T>
 [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
                                                        Supervisor& supervisor) {
   return supervisor.run_coroutine_threadsafe(std::move(coro));
+}
+
+/// The callable form on a supervisor: run_coroutine_threadsafe(supervisor, [captures]() -> awaitable<T>
+/// {...}).
+template <detail::coroutine_function F>
+[[nodiscard]] auto run_coroutine_threadsafe(Supervisor& supervisor, F&& fn) {
+  return supervisor.run_coroutine_threadsafe(std::forward<F>(fn));
 }
 
 }  // namespace loopvisor

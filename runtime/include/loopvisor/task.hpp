@@ -48,7 +48,7 @@ namespace loopvisor {
 /// loop); `result`/`exception` from any thread once `done()` is true; everything else,
 /// including `co_await`, only on the task's loop.
 template <class T = void>
-class [[nodiscard]] Task {
+class Task {
  public:
   using value_type = T;
   using State = detail::TaskState<T>;

@@ -65,10 +65,10 @@ class TaskGroup {
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
 
+  /// The group owns its children: discarding the returned handle is the normal use.
   template <class T>
-  [[nodiscard]] Task<T> create_task(
-      boost::asio::awaitable<T> coro, std::string name = {},
-      loopvisor::source_location where = loopvisor::source_location::current()) {
+  Task<T> create_task(boost::asio::awaitable<T> coro, std::string name = {},
+                      loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
     Task<T> task = loop_->create_task(std::move(coro), std::move(name), where);
     adopt(task.state());

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -28,7 +29,12 @@ class FutureStateBase {
  public:
   enum class Status { pending, done, cancelled };
 
-  virtual ~FutureStateBase() = default;
+  FutureStateBase() = default;
+  FutureStateBase(const FutureStateBase&) = delete;
+  FutureStateBase& operator=(const FutureStateBase&) = delete;
+  /// An exception nobody read (get, exception, co_await) is reported as "never retrieved"
+  /// through the producer loop's exception handler (or the log), as for a task.
+  virtual ~FutureStateBase();
 
   Status status() const {
     lock_guard g(mu_);
@@ -46,8 +52,9 @@ class FutureStateBase {
   void wait() const;
 
   /// Who completes this future: blocking on it from that loop would deadlock.
-  void set_producer(const LoopShared* loop) noexcept { producer_ = loop; }
-  const LoopShared* producer() const noexcept { return producer_; }
+  /// Shared ownership: the state may outlive the loop (a future kept after shutdown).
+  void set_producer(std::shared_ptr<LoopShared> loop) noexcept { producer_ = std::move(loop); }
+  const LoopShared* producer() const noexcept { return producer_.get(); }
 
   /// The producer's cancel hook, run once if cancel() wins. Set before the future is shared.
   void set_cancel_hook(Callback hook) { cancel_hook_ = std::move(hook); }
@@ -81,7 +88,8 @@ class FutureStateBase {
   std::exception_ptr error_;
   std::vector<Callback> listeners_;
   Callback cancel_hook_;
-  const LoopShared* producer_ = nullptr;
+  std::shared_ptr<LoopShared> producer_;
+  mutable bool retrieved_ = false;  // guarded by mu_: someone read the exception
 };
 
 template <class T>

@@ -8,13 +8,6 @@ namespace loopvisor {
 
 namespace detail {
 
-template <class R>
-struct is_awaitable : std::false_type {};
-template <class T, class E>
-struct is_awaitable<boost::asio::awaitable<T, E>> : std::true_type {
-  using value_type = T;
-};
-
 /// Links a ThreadFuture to the task that will complete it, for cancel() from any thread:
 /// the task may not exist yet (its submission still queued) when the future is cancelled.
 class TaskLink {
@@ -82,7 +75,7 @@ Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name,
 template <class T>
 ThreadFuture<T> Loop::run_coroutine_threadsafe(boost::asio::awaitable<T> coro, std::string name) {
   auto future = detail::make_future_state<T>();
-  future->set_producer(shared_.get());
+  future->set_producer(shared_);
   auto link = std::make_shared<detail::TaskLink>();
   future->set_cancel_hook([link] { link->cancel(); });
   call_soon_threadsafe_erased([this, future, link, coro = std::move(coro), name = std::move(name)]() mutable {
@@ -100,13 +93,10 @@ auto Loop::submit(F&& fn) {
   using D = std::decay_t<F>;
   using R = std::invoke_result_t<D&>;
   if constexpr (detail::is_awaitable<R>::value) {
-    using T = typename detail::is_awaitable<R>::value_type;
-    // The callable lives in this coroutine's frame, so its captures outlive every await.
-    auto body = [](D f) -> boost::asio::awaitable<T> { co_return co_await f(); };
-    return run_coroutine_threadsafe<T>(body(D(std::forward<F>(fn))));
+    return run_coroutine_threadsafe(std::forward<F>(fn));
   } else {
     auto future = detail::make_future_state<R>();
-    future->set_producer(shared_.get());
+    future->set_producer(shared_);
     call_soon_threadsafe_erased([future, f = D(std::forward<F>(fn))]() mutable {
       if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
       try {
@@ -122,6 +112,16 @@ auto Loop::submit(F&& fn) {
     });
     return ThreadFuture<R>(std::move(future));
   }
+}
+
+template <detail::coroutine_function F>
+auto Loop::run_coroutine_threadsafe(F&& fn, std::string name) {
+  using D = std::decay_t<F>;
+  using T = typename detail::is_awaitable<std::invoke_result_t<D&>>::value_type;
+  // The callable is a parameter of this coroutine, so it lives in the coroutine's frame and its
+  // captures outlive every await of the coroutine it returns.
+  auto body = [](D f) -> boost::asio::awaitable<T> { co_return co_await f(); };
+  return run_coroutine_threadsafe<T>(body(D(std::forward<F>(fn))), std::move(name));
 }
 
 template <class T>
@@ -143,6 +143,11 @@ T Loop::run_until_complete(boost::asio::awaitable<T> coro) {
 template <class T>
 ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& loop) {
   return loop.run_coroutine_threadsafe(std::move(coro));
+}
+
+template <detail::coroutine_function F>
+auto run_coroutine_threadsafe(Loop& loop, F&& fn) {
+  return loop.run_coroutine_threadsafe(std::forward<F>(fn));
 }
 
 template <class T>
