@@ -56,7 +56,11 @@ std::string compiler() {
 
 }  // namespace
 
-std::vector<MetricFamily> RuntimeCollector::Collect() const {
+RuntimeCollector::RuntimeCollector(const Supervisor& supervisor) : supervisor_(supervisor.lifeline_) {}
+
+namespace {
+
+void collect_supervisor(const Supervisor& supervisor, std::vector<MetricFamily>& out) {
   struct Def {
     const char* name;
     const char* help;
@@ -94,8 +98,7 @@ std::vector<MetricFamily> RuntimeCollector::Collect() const {
        MetricType::Counter, [](const LoopStats& s) { return double(s.unhandled_exceptions); }},
   };
 
-  const auto stats = supervisor_->stats();
-  std::vector<MetricFamily> out;
+  const auto stats = supervisor.stats();
   for (const auto& def : defs) {
     auto f = family(def.name, def.help, def.type);
     for (const auto& s : stats)
@@ -119,8 +122,8 @@ std::vector<MetricFamily> RuntimeCollector::Collect() const {
   auto lag = family("loopvisor_loop_lag_seconds",
                     "Scheduling lag: how long a watchdog probe waited before the loop ran it.",
                     MetricType::Histogram);
-  for (std::size_t i = 0; i < supervisor_->size(); ++i) {
-    const auto& health = *supervisor_->loop(i).health();
+  for (std::size_t i = 0; i < supervisor.size(); ++i) {
+    const auto& health = *supervisor.loop(i).health();
     ClientMetric m;
     m.label = {{"loop", std::to_string(i)}};
     std::uint64_t cumulative = 0;
@@ -136,7 +139,7 @@ std::vector<MetricFamily> RuntimeCollector::Collect() const {
   }
   out.push_back(std::move(lag));
 
-  auto& pool = supervisor_->blocking_pool();
+  auto& pool = supervisor.blocking_pool();
   auto pool_depth = family("loopvisor_blocking_pool_queue_depth",
                            "Blocking-pool jobs accepted and not yet started.", MetricType::Gauge);
   pool_depth.metric.push_back(
@@ -146,7 +149,13 @@ std::vector<MetricFamily> RuntimeCollector::Collect() const {
                           MetricType::Gauge);
   pool_busy.metric.push_back(sample({}, MetricType::Gauge, double(pool.busy())));
   out.push_back(std::move(pool_busy));
+}
 
+}  // namespace
+
+std::vector<MetricFamily> RuntimeCollector::Collect() const {
+  std::vector<MetricFamily> out;
+  supervisor_->with([&](const Supervisor& supervisor) { collect_supervisor(supervisor, out); });
   auto build =
       family("loopvisor_build_info", "Always 1; the labels say which build is running.", MetricType::Gauge);
   build.metric.push_back(

@@ -3,6 +3,8 @@
 
 #include <sys/socket.h>
 
+#include <vector>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -12,6 +14,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "loopvisor/blocking_pool.hpp"
 
 namespace loopvisor {
 
@@ -127,13 +131,38 @@ void Stream::close() noexcept {
   socket_.close(ignored);
 }
 
+namespace {
+
+// Name resolution off the loop: getaddrinfo blocks, and Asio's own async_resolve runs it on a
+// per-io_context thread that cancellation cannot interrupt. On the blocking pool, cancelling the
+// awaiting task cancels the await at once (a lookup already running finishes in the background).
+std::vector<tcp::endpoint> resolve_blocking(const std::string& host, std::uint16_t port) {
+  asio::io_context scratch;
+  tcp::resolver resolver(scratch);
+  boost::system::error_code ec;
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) throw_io(ec, ("open_connection: resolving '" + host + "'").c_str());
+  std::vector<tcp::endpoint> out;
+  for (const auto& entry : results) out.push_back(entry.endpoint());
+  return out;
+}
+
+}  // namespace
+
 asio::awaitable<Stream> open_connection(std::string host, std::uint16_t port) {
   auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto resolved = co_await resolver.async_resolve(host, std::to_string(port), use_tuple);
-  if (auto rec = std::get<0>(resolved)) throw_io(rec, ("open_connection: resolving '" + host + "'").c_str());
+  std::vector<tcp::endpoint> endpoints;
+  boost::system::error_code not_numeric;
+  const auto address = asio::ip::make_address(host, not_numeric);
+  if (!not_numeric) {
+    endpoints.emplace_back(address, port);  // a numeric address needs no resolver at all
+  } else {
+    auto lookup =
+        Loop::current().blocking_pool().submit([host, port] { return resolve_blocking(host, port); });
+    endpoints = co_await lookup.async_wait();
+  }
   tcp::socket socket(executor);
-  auto connected = co_await asio::async_connect(socket, std::get<1>(resolved), use_tuple);
+  auto connected = co_await asio::async_connect(socket, endpoints, use_tuple);
   if (auto cec = std::get<0>(connected))
     throw_io(cec, ("open_connection to " + host + ":" + std::to_string(port)).c_str());
   co_return Stream(std::move(socket));
@@ -206,36 +235,42 @@ Server::Server(Supervisor& supervisor, tcp::endpoint endpoint, Handler handler)
   const std::size_t n = supervisor.size();
   for (std::size_t i = 0; i < n; ++i) {
     Loop& loop = supervisor.loop(i);
-    bool ok = loop.submit([&, i]() -> bool {
-                    tcp::acceptor acceptor(loop.context());
-                    acceptor.open(endpoint_.protocol());
-                    acceptor.set_option(tcp::acceptor::reuse_address(true));
-                    boost::system::error_code rec;
-                    acceptor.set_option(reuse_port_option(true), rec);
-                    if (i == 0) reuse_port_ = !rec;
-                    if (i > 0 && !reuse_port_) return false;
-                    boost::system::error_code bec;
-                    acceptor.bind(endpoint_, bec);
-                    if (bec) {
-                      throw boost::system::system_error(
-                          bec, fmt::format("start_server: cannot bind {}:{}", endpoint_.address().to_string(),
-                                           endpoint_.port()));
-                    }
-                    acceptor.listen(tcp::acceptor::max_listen_connections);
-                    if (i == 0)
-                      endpoint_ = acceptor.local_endpoint();  // port 0: the others bind the chosen port
-                    auto state = std::make_shared<Acceptor>(loop, std::move(acceptor));
-                    std::vector<Loop*> spread;
-                    if (!reuse_port_) {
-                      for (std::size_t k = 0; k < n; ++k) spread.push_back(&supervisor_.loop(k));
-                    }
-                    (void)loop.create_task(
-                        accept_loop(state, &state->acceptor, &state->accepted, handler_, std::move(spread)),
-                        "accept " + std::to_string(endpoint_.port()));
-                    acceptors_.push_back(state);
-                    return true;
-                  })
-                  .get(std::chrono::seconds(10));
+    // The callable captures this frame by reference: it must never run after we return. On a
+    // timeout, cancel it (a queued callable then never runs) or, if it already started, wait
+    // for its end; either way nothing it references is gone when it runs.
+    auto setup = loop.submit([&, i]() -> bool {
+      tcp::acceptor acceptor(loop.context());
+      acceptor.open(endpoint_.protocol());
+      acceptor.set_option(tcp::acceptor::reuse_address(true));
+      boost::system::error_code rec;
+      acceptor.set_option(reuse_port_option(true), rec);
+      if (i == 0) reuse_port_ = !rec;
+      if (i > 0 && !reuse_port_) return false;
+      boost::system::error_code bec;
+      acceptor.bind(endpoint_, bec);
+      if (bec) {
+        throw boost::system::system_error(
+            bec, fmt::format("start_server: cannot bind {}:{}", endpoint_.address().to_string(),
+                             endpoint_.port()));
+      }
+      acceptor.listen(tcp::acceptor::max_listen_connections);
+      if (i == 0) endpoint_ = acceptor.local_endpoint();  // port 0: the others bind the chosen port
+      auto state = std::make_shared<Acceptor>(loop, std::move(acceptor));
+      std::vector<Loop*> spread;
+      if (!reuse_port_) {
+        for (std::size_t k = 0; k < n; ++k) spread.push_back(&supervisor_.loop(k));
+      }
+      (void)loop.create_task(
+          accept_loop(state, &state->acceptor, &state->accepted, handler_, std::move(spread)),
+          "accept " + std::to_string(endpoint_.port()));
+      acceptors_.push_back(state);
+      return true;
+    });
+    if (!setup.wait_for(std::chrono::seconds(10)) && setup.cancel()) {
+      throw RuntimeClosed(
+          fmt::format("start_server: loop '{}' did not run the acceptor setup within 10 s", loop.name()));
+    }
+    const bool ok = setup.get();
     if (!ok) break;  // no SO_REUSEPORT: loop 0 accepts for everyone
   }
   spdlog::info("server listening on {}:{} ({} acceptor(s){})", endpoint_.address().to_string(),

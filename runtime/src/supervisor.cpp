@@ -84,6 +84,7 @@ Supervisor::Supervisor(SupervisorOptions options)
 }
 
 Supervisor::~Supervisor() {
+  lifeline_->cut();  // a RuntimeCollector that outlives us reads nothing from here on
   if (owns_current_thread()) {
     spdlog::critical("a Supervisor was destroyed from one of its own loop threads; this would deadlock");
     std::terminate();

@@ -100,10 +100,18 @@ void throw_result_taken() {
 TaskBase::TaskBase(Loop& loop, std::string name, loopvisor::source_location where)
     : id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
       name_(name.empty() ? "Task-" + std::to_string(id_) : std::move(name)),
-      loop_(&loop),
       shared_(loop.shared()),
       created_(std::chrono::steady_clock::now()),
       where_(where) {}
+
+Loop& TaskBase::loop() const {
+  Loop* owner = shared_->owner();
+  if (owner == nullptr) {
+    throw RuntimeClosed(
+        fmt::format("task '{}' (#{}): its loop '{}' no longer exists", name_, id_, shared_->name()));
+  }
+  return *owner;
+}
 
 std::string TaskBase::origin() const {
   std::string file = where_.file_name();
@@ -216,7 +224,7 @@ std::uint64_t TaskBase::add_done_callback(Callback fn) {
         fmt::format("Task::add_done_callback must be called on loop '{}'", shared_->name()));
   }
   if (!is_terminal()) return done_callbacks_.add(std::move(fn));
-  loop_->call_soon(std::move(fn));
+  loop().call_soon(std::move(fn));
   return done_callbacks_.skip_id();
 }
 
@@ -224,7 +232,7 @@ bool TaskBase::remove_done_callback(std::uint64_t id) noexcept { return done_cal
 
 void TaskBase::add_awaiter(Callback fn) {
   if (!is_terminal()) return done_callbacks_.add_awaiter(std::move(fn));
-  loop_->call_soon(std::move(fn));
+  loop().call_soon(std::move(fn));
 }
 
 void TaskBase::add_hook(Callback fn) {
@@ -296,7 +304,8 @@ void TaskBase::abandon() noexcept {
 void TaskBase::finish(TaskStatus to) noexcept {
   // sync: release pairs with status()'s acquire.
   status_.store(to, std::memory_order_release);
-  loop_->impl_->on_task_finished(this, to);
+  Loop* owner = shared_->owner();  // null while its loop is being destroyed (tasks abandoned)
+  if (owner != nullptr) owner->impl_->on_task_finished(this, to);
   auto hooks = std::move(hooks_);
   for (auto& hook : hooks) {
     try {
@@ -314,7 +323,7 @@ void TaskBase::finish(TaskStatus to) noexcept {
   }
   for (auto& cb : callbacks) {
     try {
-      loop_->call_soon(std::move(cb.fn));
+      loop().call_soon(std::move(cb.fn));
     } catch (...) {
       report("could not schedule a done callback", std::current_exception());
     }

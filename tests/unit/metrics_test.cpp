@@ -50,5 +50,17 @@ TEST(Metrics, PromtoolRejectsWhatItShould) {
   EXPECT_NE(promtool_findings("# TYPE x counter\nx 1\n"), "");  // a counter without _total
 }
 
+TEST(RuntimeCollector, CollectAfterItsSupervisorIsGoneReturnsBuildInfoOnly) {
+  std::shared_ptr<RuntimeCollector> collector;
+  {
+    Supervisor sup(SupervisorOptions{.loops = 1});
+    collector = std::make_shared<RuntimeCollector>(sup);
+    EXPECT_GT(collector->Collect().size(), 1u);
+  }
+  const auto families = collector->Collect();  // used to read the destroyed Supervisor
+  ASSERT_EQ(families.size(), 1u);
+  EXPECT_EQ(families[0].name, "loopvisor_build_info");
+}
+
 }  // namespace
 }  // namespace loopvisor::test

@@ -5,8 +5,11 @@
 
 #include <mutex>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "loopvisor/sleep.hpp"
+#include "loopvisor/subprocess.hpp"
 #include "loopvisor/timeout.hpp"
 #include "test_support.hpp"
 
@@ -146,6 +149,53 @@ TEST(Streams, ConnectingToAClosedPortIsAClearError) {
   }
   auto f = client->run_coroutine_threadsafe(ask(port, "x\n"));
   EXPECT_THROW((void)f.get(bound), boost::system::system_error);
+}
+
+// Starts a connection and a subprocess together on one loop and awaits both.
+asio::awaitable<int> connect_while_spawning(std::uint16_t port) {
+  auto connect = create_task(ask(port, "x\n"));
+  const std::vector<std::string> argv{"true"};  // named: GCC 12 and braced containers in co_await
+  auto spawn = create_task(create_subprocess_exec(argv));
+  auto answer = co_await connect.async_wait();
+  auto result = co_await spawn.async_wait();
+  co_return answer.empty() ? -1 : result.exit_code;
+}
+
+TEST(Streams, OpenConnectionAndASubprocessStartedTogetherBothFinish) {
+  Supervisor server_side(SupervisorOptions{.loops = 1});
+  auto server = start_server(server_side, any_local, echo_lines);
+  LoopThread client;
+  for (int i = 0; i < 50; ++i) {
+    auto done = client->run_coroutine_threadsafe(connect_while_spawning(server->port()));
+    ASSERT_TRUE(done.wait_for(bound)) << "run " << i << " hung (the resolve or the spawn never finished)";
+    EXPECT_EQ(done.get(), 0) << "run " << i;
+  }
+}
+
+TEST(Streams, OpenConnectionToANameResolvesOffTheLoop) {
+  Supervisor server_side(SupervisorOptions{.loops = 1});
+  auto server = start_server(server_side, any_local, echo_lines);
+  LoopThread client;
+  auto answer = client
+                    ->run_coroutine_threadsafe([](std::uint16_t port) -> asio::awaitable<std::string> {
+                      Stream s = co_await open_connection("localhost", port);
+                      co_await s.write("named\n");
+                      co_return co_await s.readline();
+                    }(server->port()))
+                    .get(bound);
+  EXPECT_NE(answer.find("named"), std::string::npos) << answer;
+}
+
+TEST(Streams, AnUnknownNameIsAClearError) {
+  LoopThread client;
+  auto f = client->run_coroutine_threadsafe(
+      []() -> asio::awaitable<void> { (void)co_await open_connection("no-such-host.invalid", 9); }());
+  try {
+    f.get(bound);
+    ADD_FAILURE() << "connected to a name that does not exist";
+  } catch (const boost::system::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "loopvisor/detail/lifeline.hpp"
 
 namespace loopvisor {
 
@@ -16,16 +19,19 @@ class Supervisor;
 /// paths never touch a prometheus-cpp object.
 ///
 /// Register it with a prometheus-cpp Exposer (`exposer.RegisterCollectable(collector)`), or
-/// serialise `Collect()` yourself. It must not outlive its Supervisor.
+/// serialise `Collect()` yourself. It may outlive its Supervisor (an Exposer holds collectors
+/// weakly, so declaration order decides which goes first): once the supervisor is gone,
+/// Collect() returns `loopvisor_build_info` only. A supervisor's destructor waits for a
+/// Collect() already under way.
 ///
 /// Thread safety: Collect() from any thread, concurrently with the loops.
 class RuntimeCollector : public prometheus::Collectable {
  public:
-  explicit RuntimeCollector(const Supervisor& supervisor) : supervisor_(&supervisor) {}
+  explicit RuntimeCollector(const Supervisor& supervisor);
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  const Supervisor* supervisor_;
+  std::shared_ptr<detail::Lifeline<Supervisor>> supervisor_;
 };
 
 /// The standard `process_*` metrics (cpu seconds, resident and virtual memory, open and max

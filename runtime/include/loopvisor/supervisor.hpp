@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "loopvisor/detail/lifeline.hpp"
 #include "loopvisor/exception_context.hpp"
 #include "loopvisor/loop.hpp"
 #include "loopvisor/placement.hpp"
@@ -143,6 +144,7 @@ class Supervisor {
   void remove_service(detail::ShardedBase* service) noexcept;
 
  private:
+  friend class RuntimeCollector;
   struct Threads;
   void check_open() const;
 
@@ -159,6 +161,10 @@ class Supervisor {
   mutable detail::mutex shutdown_mu_;
   bool shut_down_ = false;  // guarded by shutdown_mu_
   ShutdownReport report_;
+  // Observers that must not keep this alive (RuntimeCollector) hold it; cut first in the
+  // destructor.
+  std::shared_ptr<detail::Lifeline<Supervisor>> lifeline_ =
+      std::make_shared<detail::Lifeline<Supervisor>>(this);
 };
 
 /// asyncio.run_coroutine_threadsafe with a supervisor: placed on the loop its policy picks.

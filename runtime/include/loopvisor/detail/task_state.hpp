@@ -57,7 +57,9 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
     const TaskStatus s = status();
     return s == TaskStatus::done || s == TaskStatus::cancelled;
   }
-  Loop& loop() const noexcept { return *loop_; }
+  /// The task's loop; RuntimeClosed once that loop has been destroyed (a handle kept longer).
+  /// On the task's loop (or while it is known to live).
+  Loop& loop() const;
   const std::shared_ptr<LoopShared>& shared() const noexcept { return shared_; }
   std::chrono::steady_clock::time_point created_at() const noexcept { return created_; }
   /// "file:line" of the create_task call.
@@ -121,7 +123,6 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
 
   const std::uint64_t id_;
   std::string name_;
-  Loop* loop_;
   std::shared_ptr<LoopShared> shared_;
   const std::chrono::steady_clock::time_point created_;
   const loopvisor::source_location where_;
