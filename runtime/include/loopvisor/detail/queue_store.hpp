@@ -10,15 +10,21 @@
 
 namespace loopvisor::detail {
 
-/// First in, first out (asyncio.Queue).
-template <class T>
-class FifoStore {
+/// First in, first out (asyncio.Queue), or last in, first out (asyncio.LifoQueue).
+template <class T, bool LastInFirstOut>
+class SequenceStore {
  public:
   void push(T item) { items_.push_back(std::move(item)); }
   T pop() {
-    T item = std::move(items_.front());
-    items_.pop_front();
-    return item;
+    if constexpr (LastInFirstOut) {
+      T item = std::move(items_.back());
+      items_.pop_back();
+      return item;
+    } else {
+      T item = std::move(items_.front());
+      items_.pop_front();
+      return item;
+    }
   }
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
@@ -28,23 +34,10 @@ class FifoStore {
   std::deque<T> items_;
 };
 
-/// Last in, first out (asyncio.LifoQueue).
 template <class T>
-class LifoStore {
- public:
-  void push(T item) { items_.push_back(std::move(item)); }
-  T pop() {
-    T item = std::move(items_.back());
-    items_.pop_back();
-    return item;
-  }
-  std::size_t size() const noexcept { return items_.size(); }
-  bool empty() const noexcept { return items_.empty(); }
-  void clear() noexcept { items_.clear(); }
-
- private:
-  std::vector<T> items_;
-};
+using FifoStore = SequenceStore<T, false>;
+template <class T>
+using LifoStore = SequenceStore<T, true>;
 
 /// Lowest first by `Less` (asyncio.PriorityQueue, a binary heap as heapq). Equal items come out
 /// in no particular order, as with heapq; put (priority, sequence, item) tuples for FIFO ties.
