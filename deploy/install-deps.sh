@@ -15,6 +15,8 @@ runtime_packages=(
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates
+  # the suite checks formatting first (tests/check-format.sh)
+  clang-format
   # runtime: Asio, Boost.Thread (named loop threads), Boost.JSON/URL for the daemon
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
   # logging (spdlog brings fmt, since GCC 12 has no <format>)

@@ -10,6 +10,8 @@ else
   ./deploy/install-deps.sh || { echo "run as root (or install the packages above) first" >&2; exit 1; }
 fi
 
+./tests/check-format.sh
+
 # LV_TEST_PRESETS picks presets, LV_BUILD_JOBS the build parallelism. (Not LOOPVISOR_*: the
 # daemon the integration tests start reads that namespace and refuses names it does not know.)
 presets=${LV_TEST_PRESETS:-"release tsan asan"}
