@@ -53,6 +53,8 @@ void check_options(const SupervisorOptions& o) {
   not_negative("SupervisorOptions::slow_callback_threshold", o.slow_callback_threshold);
   if (o.blocking_join_timeout)
     not_negative("SupervisorOptions::blocking_join_timeout", *o.blocking_join_timeout);
+  not_negative("SupervisorOptions::watchdog.interval", o.watchdog.interval);
+  not_negative("SupervisorOptions::watchdog.stall_threshold", o.watchdog.stall_threshold);
 }
 
 }  // namespace loopvisor::detail

@@ -320,6 +320,9 @@ TEST(Supervisor, OptionsOutOfRangeAreInvalidArgumentBeforeAnyThreadStarts) {
   SupervisorOptions grace;
   grace.shutdown_grace = std::chrono::milliseconds(-5);
   EXPECT_THROW(Supervisor{grace}, std::invalid_argument);
+  SupervisorOptions watchdog;
+  watchdog.watchdog.stall_threshold = std::chrono::milliseconds(-1);
+  EXPECT_THROW(Supervisor{watchdog}, std::invalid_argument);
 }
 
 }  // namespace
