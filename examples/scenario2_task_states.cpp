@@ -17,7 +17,7 @@ asio::awaitable<void> amain() {
   std::cout << "coroutine created, ran: " << std::boolalpha << ran << std::endl;
   auto task = loopvisor::create_task(std::move(coroutine));
   std::cout << "task state before run: " << loopvisor::to_string(task.status()) << std::endl;
-  const int result = co_await task.async_wait();
+  const int result = co_await task;
   std::cout << "task state after run: " << loopvisor::to_string(task.status()) << ", result " << result
             << ", ran: " << ran << std::endl;
 }

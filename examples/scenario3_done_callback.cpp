@@ -15,7 +15,7 @@ asio::awaitable<void> amain() {
   auto task = loopvisor::create_task(fetch());
   task.add_done_callback(
       [](loopvisor::Task<std::string> done) { std::cout << "callback: " << done.result() << std::endl; });
-  co_await task.async_wait();
+  co_await task;
   co_await loopvisor::sleep(0ms);  // let the scheduled callback run
   std::cout << "result(): " << task.result() << std::endl;
 }

@@ -25,7 +25,7 @@ asio::awaitable<void> amain() {
   auto [done, pending] = co_await loopvisor::wait(start(), loopvisor::ReturnWhen::first_completed);
   std::cout << "wait(first_completed): done " << done.size() << " (" << done[0].result() << "), pending "
             << pending.size() << std::endl;
-  for (auto& t : pending) co_await t.async_wait();
+  for (auto& t : pending) co_await t;
 
   auto in_order = loopvisor::as_completed(start());
   std::cout << "as_completed:";

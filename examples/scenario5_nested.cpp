@@ -15,7 +15,7 @@ asio::awaitable<std::vector<std::string>> main_coroutine() {
   std::vector<loopvisor::Task<std::string>> tasks;
   for (int n : {5, 3, 4}) tasks.push_back(loopvisor::create_task(func1(n)));
   std::vector<std::string> results;
-  for (auto& t : tasks) results.push_back(co_await t.async_wait());
+  for (auto& t : tasks) results.push_back(co_await t);
   co_return results;
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "loopvisor/future.hpp"
 #include "loopvisor/sleep.hpp"
 #include "test_support.hpp"
 
@@ -20,6 +21,25 @@ TEST(AsCompleted, YieldsResultsInTheOrderTasksFinish) {
     co_return seen;
   });
   EXPECT_EQ(order, (std::vector<int>{3, 4, 5}));
+}
+
+asio::awaitable<int> value_of(Future<int> f) { co_return co_await f; }
+
+TEST(AsCompleted, AcceptsAwaitablesAndYieldsInTheOrderTheyEnd) {
+  auto order = run_on_loop([]() -> asio::awaitable<std::vector<int>> {
+    std::vector<Future<int>> gates(3);
+    std::vector<asio::awaitable<int>> coros;
+    for (auto& g : gates) coros.push_back(value_of(g));
+    auto it = as_completed(std::move(coros));
+    std::vector<int> seen;
+    gates[2].set_result(2);
+    seen.push_back(co_await it.next());
+    gates[0].set_result(0);
+    gates[1].set_result(1);
+    while (!it.empty()) seen.push_back(co_await it.next());
+    co_return seen;
+  });
+  EXPECT_EQ(order, (std::vector<int>{2, 0, 1}));
 }
 
 TEST(AsCompleted, ExceptionComesOutInItsTurn) {

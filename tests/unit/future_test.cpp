@@ -83,6 +83,22 @@ TEST(Future, CancellingTheAwaitingTaskCancelsTheFuture) {
   });
 }
 
+TEST(Future, CoAwaitOfTheFutureItselfYieldsTheValueOrRethrows) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    Future<int> f;
+    auto setter = create_task([](Future<int> fut) -> asio::awaitable<void> {
+      co_await yield_now();
+      fut.set_result(5);
+    }(f));
+    const int v = co_await f;
+    EXPECT_EQ(v, 5);
+    Future<void> failed;
+    failed.set_exception(std::make_exception_ptr(std::runtime_error("no")));
+    EXPECT_THROW(co_await failed, std::runtime_error);
+    co_await setter;
+  });
+}
+
 TEST(Future, DoneCallbacksRunInOrderAndOneCanBeRemoved) {
   run_on_loop([]() -> asio::awaitable<void> {
     Future<int> f;

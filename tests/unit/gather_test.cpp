@@ -10,6 +10,61 @@
 namespace loopvisor::test {
 namespace {
 
+asio::awaitable<int> record_start(std::vector<int>* starts, int v) {
+  starts->push_back(v);
+  co_await loopvisor::sleep(std::chrono::milliseconds(3 - v));
+  co_return v;
+}
+
+TEST(Gather, AcceptsAwaitablesAndTasksMixedAndStartsThemInArgumentOrder) {
+  auto r = run_on_loop([]() -> asio::awaitable<std::pair<std::tuple<int, int, int>, std::vector<int>>> {
+    std::vector<int> starts;
+    auto middle = create_task(record_start(&starts, 1));
+    auto all = gather(record_start(&starts, 0), middle, record_start(&starts, 2));
+    auto values = co_await std::move(all);
+    co_return std::make_pair(values, starts);
+  });
+  EXPECT_EQ(r.first, std::make_tuple(0, 1, 2));
+  EXPECT_EQ(r.second, (std::vector<int>{1, 0, 2})) << "the task made first runs first, then the awaitables in order";
+}
+
+TEST(Gather, AcceptsAVectorOfAwaitablesWithAndWithoutReturnExceptions) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<asio::awaitable<int>> coros;
+    coros.push_back(value_after(2ms, 1));
+    coros.push_back(value_after(1ms, 2));
+    auto values = co_await gather(std::move(coros));
+    EXPECT_EQ(values, (std::vector<int>{1, 2}));
+    std::vector<asio::awaitable<int>> mixed;
+    mixed.push_back(value_after(1ms, 1));
+    mixed.push_back(fail_after(1ms, "second"));
+    auto outcomes = co_await gather(return_exceptions, std::move(mixed));
+    EXPECT_TRUE(outcomes.at(0).ok());
+    EXPECT_FALSE(outcomes.at(1).ok());
+    auto both = gather(return_exceptions, value_after(1ms, 3), fail_after(1ms, "x"));
+    auto pair = co_await std::move(both);
+    EXPECT_EQ(std::get<0>(pair).get(), 3);
+    EXPECT_THROW(std::get<1>(pair).get(), std::runtime_error);
+  });
+}
+
+TEST(Gather, CancellingAGatherOfAwaitablesCancelsTheTasksMadeForThem) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    const auto before = Loop::current().all_tasks().size();
+    std::vector<asio::awaitable<int>> coros;
+    coros.push_back(value_after(10s, 1));
+    coros.push_back(value_after(10s, 2));
+    auto outer = create_task([](std::vector<asio::awaitable<int>> cs) -> asio::awaitable<int> {
+      auto values = co_await gather(std::move(cs));
+      co_return values.at(0);
+    }(std::move(coros)));
+    co_await until([&] { return Loop::current().all_tasks().size() == before + 3; });  // outer, two children
+    EXPECT_TRUE(outer.cancel());
+    EXPECT_THROW((void)co_await outer, CancelledError);
+    co_await until([&] { return Loop::current().all_tasks().size() == before; });
+  });
+}
+
 TEST(Gather, ResultsComeInArgumentOrderNotCompletionOrder) {
   auto r = run_on_loop([]() -> asio::awaitable<std::tuple<int, int, int>> {
     co_return co_await gather(create_task(value_after(30ms, 1)), create_task(value_after(10ms, 2)),

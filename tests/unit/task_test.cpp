@@ -243,5 +243,38 @@ TEST(Task, CreateTaskOffLoopIsAClearError) {
   EXPECT_THROW((void)create_task(value_after(0ms, 1)), WrongThreadError);
 }
 
+asio::awaitable<int> await_directly(Task<int> task) { co_return co_await task; }
+
+TEST(Task, CoAwaitOfTheTaskItselfYieldsItsValueOrRethrows) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto ok = create_task(value_after(1ms, 7));
+    const int v = co_await ok;
+    EXPECT_EQ(v, 7);
+    auto failing = create_task(fail_after(1ms, "boom"));
+    EXPECT_THROW((void)co_await failing, std::runtime_error);
+    bool ran = false;
+    auto nothing = create_task(set_flag(&ran));
+    co_await nothing;
+    EXPECT_TRUE(ran);
+    auto done_already = create_task(value_after(0ms, 3));
+    co_await yield_now();
+    co_await yield_now();
+    EXPECT_TRUE(done_already.done());
+    const int again = co_await done_already;
+    EXPECT_EQ(again, 3) << "a finished task is awaited without suspending";
+  });
+}
+
+TEST(Task, CancellingACoAwaitOfTheTaskCancelsTheTask) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto sleeper = create_task(value_after(10s, 1));
+    auto waiter = create_task(await_directly(sleeper));
+    co_await until([&] { return waiter.status() == TaskStatus::running && sleeper.status() == TaskStatus::running; });
+    EXPECT_TRUE(waiter.cancel("stop"));
+    EXPECT_THROW((void)co_await waiter, CancelledError);
+    EXPECT_TRUE(sleeper.cancelled()) << "awaiting a task and being cancelled cancels the task";
+  });
+}
+
 }  // namespace
 }  // namespace loopvisor::test

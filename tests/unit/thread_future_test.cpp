@@ -138,6 +138,25 @@ TEST(ThreadFuture, CoAwaitFromAnotherLoopResumesOnTheAwaitingLoop) {
   EXPECT_TRUE(same_loop);
 }
 
+TEST(ThreadFuture, CoAwaitOfTheFutureItselfFromAnotherLoopYieldsTheValueOrRethrows) {
+  LoopThread a;
+  LoopThread b;
+  Loop* loop_b = &b.loop();
+  auto result = a->run_coroutine_threadsafe([loop_b]() -> asio::awaitable<int> {
+    auto remote = loop_b->run_coroutine_threadsafe(value_after(1ms, 40));
+    const int v = co_await remote;
+    auto failing = loop_b->run_coroutine_threadsafe(fail_after(1ms, "remote"));
+    bool threw = false;
+    try {
+      co_await failing;
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    co_return v + (threw ? 2 : 0);
+  });
+  EXPECT_EQ(result.get(bound), 42);
+}
+
 TEST(ThreadFuture, CancellingTheAwaiterCancelsTheRemoteTask) {
   LoopThread a;
   LoopThread b;

@@ -64,6 +64,20 @@ TEST(Wait, TimeoutReturnsPendingTasksWithoutCancellingThem) {
   });
 }
 
+TEST(Wait, AcceptsAwaitablesAndAnswersWithTheTasksMadeForThemInOrder) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<asio::awaitable<int>> coros;
+    coros.push_back(value_after(10s, 1));
+    coros.push_back(value_after(1ms, 2));
+    auto r = co_await wait(std::move(coros), ReturnWhen::first_completed);
+    CO_ASSERT_TRUE(r.done.size() == 1 && r.pending.size() == 1);
+    EXPECT_EQ(r.done[0].result(), 2);
+    EXPECT_FALSE(r.pending[0].done()) << "wait never cancels";
+    r.pending[0].cancel();
+    EXPECT_THROW((void)co_await r.pending[0], CancelledError);
+  });
+}
+
 TEST(Wait, EmptySetIsAClearError) {
   run_on_loop([]() -> asio::awaitable<void> {
     EXPECT_THROW((void)co_await wait(std::vector<Task<int>>{}), InvalidStateError);

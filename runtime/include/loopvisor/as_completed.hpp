@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "loopvisor/detail/as_task.hpp"
 #include "loopvisor/detail/completion_watch.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/task.hpp"
@@ -70,6 +71,15 @@ template <class T>
 [[nodiscard]] AsCompleted<T> as_completed(
     std::vector<Task<T>> tasks, std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt) {
   return AsCompleted<T>(std::move(tasks), timeout);
+}
+
+/// as_completed over awaitables: each becomes a task on the current loop at the call, in order.
+template <class T>
+[[nodiscard]] AsCompleted<T> as_completed(
+    std::vector<boost::asio::awaitable<T>> coros,
+    std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt,
+    loopvisor::source_location where = loopvisor::source_location::current()) {
+  return AsCompleted<T>(detail::as_tasks(std::move(coros), where), timeout);
 }
 
 }  // namespace loopvisor

@@ -22,7 +22,7 @@ namespace loopvisor {
 
 /// asyncio.Future on one loop: created pending, then set once with `set_result`,
 /// `set_exception` or `cancel(msg)`; a second set is InvalidStateError, and so is reading
-/// `result()`/`exception()` before it is done. `co_await future.async_wait()` from any
+/// `result()`/`exception()` before it is done. `co_await future` from any
 /// coroutine on its loop waits for it; cancelling that awaiting task cancels the future (as
 /// awaiting a future does in asyncio). Done callbacks are scheduled with call_soon in
 /// registration order, awaiters among them; `remove_done_callback(id)` takes one back. An
@@ -72,15 +72,18 @@ class Future {
   }
   bool remove_done_callback(std::uint64_t id) { return core().remove_callback(id); }
 
-  /// `co_await future.async_wait()`: the value, or the exception (CancelledError if cancelled).
+  /// `co_await future.async_wait()`: what `co_await future` does, as an awaitable<T>: the value,
+  /// or the exception (CancelledError if cancelled).
   [[nodiscard]] boost::asio::awaitable<T> async_wait() const {
     return Future(core_)(boost::asio::use_awaitable);
   }
 
   using completion_signature = typename detail::result_signature<T>::type;
+  /// A handle is cheap to copy: `co_await task` keeps a copy for the await (asio_await_fix.hpp).
+  using awaited_by_copy = void;
 
   template <boost::asio::completion_token_for<completion_signature> Token>
-  auto operator()(Token&& token) {
+  auto operator()(Token&& token) const {
     return boost::asio::async_initiate<Token, completion_signature>(
         [](auto handler, std::shared_ptr<Core> core) {
           detail::await_core<T>(std::move(core), std::move(handler));

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "loopvisor/detail/as_task.hpp"
 #include "loopvisor/detail/completion_watch.hpp"
 #include "loopvisor/task.hpp"
 
@@ -105,6 +106,40 @@ template <class T>
   out.reserve(tasks.size());
   for (auto& t : tasks) out.push_back(detail::take_outcome(t));
   co_return out;
+}
+
+/// gather of awaitables, or of tasks and awaitables mixed: each awaitable becomes a task on the
+/// current loop at the call, in argument order (asyncio wraps coroutines with ensure_future), then
+/// as gather of tasks. Cancelling the gather cancels those tasks too.
+template <class... As>
+  requires(detail::task_or_awaitable<As> && ...) && (detail::awaitable_argument<As> || ...)
+[[nodiscard]] auto gather(As&&... items) {
+  const auto where = loopvisor::source_location::current();
+  // Braced initialisation runs left to right: the tasks are created in argument order.
+  std::tuple<detail::task_of_t<As>...> tasks{detail::as_task(std::forward<As>(items), where)...};
+  return std::apply([](auto&&... t) { return gather(std::move(t)...); }, std::move(tasks));
+}
+
+template <class... As>
+  requires(detail::task_or_awaitable<As> && ...) && (detail::awaitable_argument<As> || ...)
+[[nodiscard]] auto gather(ReturnExceptions, As&&... items) {
+  const auto where = loopvisor::source_location::current();
+  std::tuple<detail::task_of_t<As>...> tasks{detail::as_task(std::forward<As>(items), where)...};
+  return std::apply([](auto&&... t) { return gather(return_exceptions, std::move(t)...); }, std::move(tasks));
+}
+
+/// gather over a vector of awaitables: each becomes a task on the current loop, in order.
+template <class T>
+[[nodiscard]] boost::asio::awaitable<std::vector<typename detail::TaskState<T>::Stored>> gather(
+    std::vector<boost::asio::awaitable<T>> coros, loopvisor::source_location where = loopvisor::source_location::current()) {
+  return gather(detail::as_tasks(std::move(coros), where));
+}
+
+template <class T>
+[[nodiscard]] boost::asio::awaitable<std::vector<Outcome<T>>> gather(
+    ReturnExceptions, std::vector<boost::asio::awaitable<T>> coros,
+    loopvisor::source_location where = loopvisor::source_location::current()) {
+  return gather(return_exceptions, detail::as_tasks(std::move(coros), where));
 }
 
 }  // namespace loopvisor

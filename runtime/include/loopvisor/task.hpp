@@ -35,8 +35,8 @@ namespace loopvisor {
 ///   a request not yet delivered.
 /// - `result()` returns the value; throws InvalidStateError while not ended, CancelledError if
 ///   cancelled, or the task's own exception.
-/// - `co_await task.async_wait()` (an Asio asynchronous operation) waits for the end without blocking the
-///   loop. Cancelling the awaiting coroutine cancels the task, as awaiting a task in asyncio
+/// - `co_await task` (a Task is an Asio asynchronous operation) waits for the end without
+///   blocking the loop; `co_await task.async_wait()` is the same as an awaitable<T>. Cancelling the awaiting coroutine cancels the task, as awaiting a task in asyncio
 ///   does.
 /// - an exception nobody retrieved (by result(), exception() or co_await) is reported to the
 ///   loop's exception handler when the last handle goes ("Task exception was never
@@ -99,20 +99,21 @@ class Task {
   /// On the loop: removes a callback that has not been scheduled yet; true if it was removed.
   bool remove_done_callback(std::uint64_t id) { return checked().remove_done_callback(id); }
 
-  /// `co_await task.async_wait()`: waits for the task to end without blocking the loop and
-  /// yields its result (or throws its exception, CancelledError if cancelled).
+  /// `co_await task.async_wait()`: what `co_await task` does, as an awaitable<T> (to store, or
+  /// to pass where an awaitable is wanted): waits for the task to end without blocking the loop
+  /// and yields its result (or throws its exception, CancelledError if cancelled).
   [[nodiscard]] boost::asio::awaitable<T> async_wait() const {
-    // use_awaitable, not deferred: Boost 1.81's direct co_await of an operation with signature
-    // void(exception_ptr, T) does not compile (awaitable_async_op_handler::resume).
     return Task(state_)(boost::asio::use_awaitable);
   }
 
   /// Asio asynchronous operation on any completion token. Completion signature void(std::exception_ptr, T),
   /// void(std::exception_ptr) for void.
   using completion_signature = typename detail::result_signature<T>::type;
+  /// A handle is cheap to copy: `co_await task` keeps a copy for the await (asio_await_fix.hpp).
+  using awaited_by_copy = void;
 
   template <boost::asio::completion_token_for<completion_signature> Token>
-  auto operator()(Token&& token) {
+  auto operator()(Token&& token) const {
     using Sig = completion_signature;
     return boost::asio::async_initiate<Token, Sig>(
         [](auto handler, std::shared_ptr<State> st) { await_state(std::move(st), std::move(handler)); },

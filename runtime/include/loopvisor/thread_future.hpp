@@ -29,7 +29,7 @@ namespace loopvisor {
 /// - `cancel()` returns true if the future was pending: it becomes cancelled at once (waiters
 ///   wake with CancelledError) and the work is cancelled on its loop: a queued coroutine never
 ///   starts, a running task sees CancelledError at its next await.
-/// - `co_await future.async_wait()` from a coroutine on any loop suspends that coroutine (not its thread)
+/// - `co_await future` from a coroutine on any loop suspends that coroutine (not its thread)
 ///   and resumes it on its own loop with the result. Cancelling the awaiting coroutine cancels
 ///   the future, as asyncio.wrap_future does.
 ///
@@ -101,20 +101,21 @@ class [[nodiscard]] ThreadFuture {
     });
   }
 
-  /// `co_await future.async_wait()` from a coroutine on any loop: suspends the coroutine, not
-  /// the thread, and resumes it on its own loop with the result.
+  /// `co_await future` (or `co_await future.async_wait()`, the same as an awaitable<T>) from a
+  /// coroutine on any loop: suspends the coroutine, not the thread, and resumes it on its own
+  /// loop with the result.
   [[nodiscard]] boost::asio::awaitable<T> async_wait() const {
-    // use_awaitable, not deferred: Boost 1.81's direct co_await of an operation with signature
-    // void(exception_ptr, T) does not compile (awaitable_async_op_handler::resume).
     return ThreadFuture(state_)(boost::asio::use_awaitable);
   }
 
   /// Asio asynchronous operation on any completion token.
   /// Completion signature: void(std::exception_ptr, T), or void(std::exception_ptr) for void.
   using completion_signature = typename detail::result_signature<T>::type;
+  /// A handle is cheap to copy: `co_await task` keeps a copy for the await (asio_await_fix.hpp).
+  using awaited_by_copy = void;
 
   template <boost::asio::completion_token_for<completion_signature> Token>
-  auto operator()(Token&& token) {
+  auto operator()(Token&& token) const {
     using Sig = completion_signature;
     return boost::asio::async_initiate<Token, Sig>(
         [](auto handler, std::shared_ptr<State> st) { await_state(std::move(st), std::move(handler)); },

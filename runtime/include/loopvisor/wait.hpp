@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "loopvisor/detail/as_task.hpp"
 #include "loopvisor/detail/completion_watch.hpp"
 #include "loopvisor/loop.hpp"
 #include "loopvisor/task.hpp"
@@ -81,6 +82,18 @@ template <class T>
   WaitResult<T> result;
   for (auto& t : tasks) (t.done() ? result.done : result.pending).push_back(t);
   co_return result;
+}
+
+/// wait over awaitables: each becomes a task on the current loop at the call, in order, and
+/// the answer holds those tasks. (asyncio 3.11+ refuses coroutines in wait() because a caller
+/// could not find its coroutine among the returned tasks; here the tasks are the only handles
+/// there are, and each keeps its position's order in done and pending.)
+template <class T>
+[[nodiscard]] boost::asio::awaitable<WaitResult<T>> wait(
+    std::vector<boost::asio::awaitable<T>> coros, ReturnWhen when = ReturnWhen::all_completed,
+    std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt,
+    loopvisor::source_location where = loopvisor::source_location::current()) {
+  return wait(detail::as_tasks(std::move(coros), where), when, timeout);
 }
 
 /// `co_await wait_for(coro, timeout)`: runs `coro` as a task; if it has not ended by

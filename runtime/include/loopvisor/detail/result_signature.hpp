@@ -2,6 +2,8 @@
 #pragma once
 
 #include <exception>
+
+#include "loopvisor/detail/asio_await_fix.hpp"
 #include <optional>
 #include <type_traits>
 #include <utility>
