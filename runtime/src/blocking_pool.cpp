@@ -12,6 +12,7 @@
 
 #include "loop_thread.hpp"
 #include "loopvisor/detail/misuse.hpp"
+#include "loopvisor/detail/origin.hpp"
 
 namespace loopvisor {
 
@@ -56,13 +57,17 @@ BlockingPool::~BlockingPool() {
   shutdown();
 }
 
-void BlockingPool::post(detail::Callback job) {
+void BlockingPool::post(detail::Callback job, const loopvisor::source_location& where) {
   detail::lock_guard g(impl_->mu);
-  if (impl_->closed) throw RuntimeClosed("the blocking pool is shut down; the job was not accepted");
+  if (impl_->closed) {
+    throw RuntimeClosed(fmt::format("the blocking pool is shut down; the job from {} was not accepted",
+                                    detail::origin_text(where)));
+  }
   // sync: relaxed counter; the bound is advisory under races of at most a few jobs.
   if (impl_->pending.load(std::memory_order_relaxed) >= impl_->options.max_pending) {
-    throw SubmissionRejected(fmt::format(
-        "the blocking pool is full ({} jobs pending); the job was not accepted", impl_->options.max_pending));
+    throw SubmissionRejected(
+        fmt::format("the blocking pool is full ({} jobs pending); the job from {} was not accepted",
+                    impl_->options.max_pending, detail::origin_text(where)));
   }
   // sync: relaxed; a gauge and an advisory bound, ordering nothing.
   impl_->pending.fetch_add(1, std::memory_order_relaxed);

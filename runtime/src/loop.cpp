@@ -287,14 +287,15 @@ Handle Loop::call_at_erased(clock::time_point when, detail::Callback fn) {
   return Handle(std::move(entry), 0);
 }
 
-Handle Loop::call_soon_threadsafe_erased(detail::Callback fn) {
+Handle Loop::call_soon_threadsafe_erased(detail::Callback fn, const loopvisor::source_location& where) {
   if (shared_->is_current()) {
     // From the loop's own thread: one FIFO with call_soon, as asyncio's single ready queue.
     if (impl_->inbox.closed()) {
       // sync: relaxed; a statistic.
       impl_->rejected_closed.fetch_add(1, std::memory_order_relaxed);
       throw RuntimeClosed(
-          fmt::format("loop '{}' is shutting down or closed; the callback was not accepted", name()));
+          fmt::format("loop '{}' is shutting down or closed; the callback from {} was not accepted", name(),
+                      detail::origin_text(where)));
     }
     return call_soon_erased(std::move(fn));
   }
@@ -305,15 +306,16 @@ Handle Loop::call_soon_threadsafe_erased(detail::Callback fn) {
     case detail::SubmitQueue::PushResult::full:
       // sync: relaxed; a statistic.
       impl_->rejected_full.fetch_add(1, std::memory_order_relaxed);
-      throw SubmissionRejected(
-          fmt::format("loop '{}': submission queue is full (capacity {}); the callback was not accepted. "
-                      "Retry later, submit to another loop, or raise submit_queue_capacity",
-                      name(), impl_->inbox.capacity()));
+      throw SubmissionRejected(fmt::format(
+          "loop '{}': submission queue is full (capacity {}); the callback from {} was not accepted. "
+          "Retry later, submit to another loop, or raise submit_queue_capacity",
+          name(), impl_->inbox.capacity(), detail::origin_text(where)));
     case detail::SubmitQueue::PushResult::closed:
       // sync: relaxed; a statistic.
       impl_->rejected_closed.fetch_add(1, std::memory_order_relaxed);
       throw RuntimeClosed(
-          fmt::format("loop '{}' is shutting down or closed; the callback was not accepted", name()));
+          fmt::format("loop '{}' is shutting down or closed; the callback from {} was not accepted", name(),
+                      detail::origin_text(where)));
   }
   if (impl_->wakeup.needed()) impl_->post_drain();
   return Handle(impl_->remote_cancels, ticket);

@@ -9,6 +9,7 @@
 
 #include "loop_impl.hpp"
 #include "loopvisor/detail/completion_watch.hpp"
+#include "loopvisor/detail/origin.hpp"
 #include "loopvisor/detail/task_executor.hpp"
 #include "loopvisor/errors.hpp"
 
@@ -113,11 +114,7 @@ Loop& TaskBase::loop() const {
   return *owner;
 }
 
-std::string TaskBase::origin() const {
-  std::string file = where_.file_name();
-  if (auto slash = file.rfind('/'); slash != std::string::npos) file = file.substr(slash + 1);
-  return file + ":" + std::to_string(where_.line());
-}
+std::string TaskBase::origin() const { return origin_text(where_); }
 
 TaskBase::~TaskBase() {
   if (error_ && !retrieved_.load() && status() == TaskStatus::done) {

@@ -25,7 +25,8 @@ TEST(Gather, AcceptsAwaitablesAndTasksMixedAndStartsThemInArgumentOrder) {
     co_return std::make_pair(values, starts);
   });
   EXPECT_EQ(r.first, std::make_tuple(0, 1, 2));
-  EXPECT_EQ(r.second, (std::vector<int>{1, 0, 2})) << "the task made first runs first, then the awaitables in order";
+  EXPECT_EQ(r.second, (std::vector<int>{1, 0, 2}))
+      << "the task made first runs first, then the awaitables in order";
 }
 
 TEST(Gather, AcceptsAVectorOfAwaitablesWithAndWithoutReturnExceptions) {

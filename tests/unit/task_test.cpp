@@ -57,8 +57,8 @@ TEST(Task, ExceptionPropagatesToAwaiterAndResult) {
 TEST(Task, CancelEndsASleepingTaskCancelledAndAwaitThrowsCancelledError) {
   run_on_loop([]() -> asio::awaitable<void> {
     auto task = create_task(value_after(10s, 1));
-    co_await sleep_for(1ms);  // let it start and block in its sleep
-    EXPECT_EQ(task.status(), TaskStatus::running);
+    // Its first step ran (it is suspended in its sleep) once its status is running.
+    co_await until([&] { return task.status() == TaskStatus::running; });
     EXPECT_TRUE(task.cancel());
     EXPECT_THROW((void)co_await task.async_wait(), CancelledError);
     EXPECT_TRUE(task.cancelled());
@@ -88,7 +88,7 @@ TEST(Task, TaskThatSwallowsCancellationEndsDone) {
       }
       co_return 0;
     }());
-    co_await sleep_for(1ms);
+    co_await until([&] { return task.status() == TaskStatus::running; });  // suspended in its sleep
     EXPECT_TRUE(task.cancel());
     EXPECT_EQ(co_await task.async_wait(), 7);
     EXPECT_EQ(task.status(), TaskStatus::done);
@@ -99,7 +99,8 @@ TEST(Task, CancellingTheAwaiterCancelsTheAwaitedTask) {
   run_on_loop([]() -> asio::awaitable<void> {
     auto inner = create_task(value_after(10s, 1), "inner");
     auto outer = create_task(await_task(inner), "outer");
-    co_await sleep_for(1ms);
+    co_await until(
+        [&] { return outer.status() == TaskStatus::running && inner.status() == TaskStatus::running; });
     EXPECT_TRUE(outer.cancel());
     EXPECT_THROW((void)co_await outer.async_wait(), CancelledError);
     EXPECT_TRUE(inner.cancelled());
@@ -269,7 +270,8 @@ TEST(Task, CancellingACoAwaitOfTheTaskCancelsTheTask) {
   run_on_loop([]() -> asio::awaitable<void> {
     auto sleeper = create_task(value_after(10s, 1));
     auto waiter = create_task(await_directly(sleeper));
-    co_await until([&] { return waiter.status() == TaskStatus::running && sleeper.status() == TaskStatus::running; });
+    co_await until(
+        [&] { return waiter.status() == TaskStatus::running && sleeper.status() == TaskStatus::running; });
     EXPECT_TRUE(waiter.cancel("stop"));
     EXPECT_THROW((void)co_await waiter, CancelledError);
     EXPECT_TRUE(sleeper.cancelled()) << "awaiting a task and being cancelled cancels the task";

@@ -9,6 +9,7 @@
 #include <string>
 #include <type_traits>
 
+#include "loopvisor/detail/origin.hpp"
 #include "loopvisor/detail/sync.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/loop.hpp"
@@ -39,23 +40,14 @@ class BlockingPool {
   BlockingPool(const BlockingPool&) = delete;
   BlockingPool& operator=(const BlockingPool&) = delete;
 
+  /// `where` (the caller) is named when the job is refused.
   template <class F>
-  [[nodiscard]] auto submit(F&& fn) {
+  [[nodiscard]] auto submit(F&& fn,
+                            loopvisor::source_location where = loopvisor::source_location::current()) {
     using R = std::invoke_result_t<std::decay_t<F>&>;
     auto state = detail::make_future_state<R>();
-    post([state, f = std::decay_t<F>(std::forward<F>(fn))]() mutable {
-      if (state->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
-      try {
-        if constexpr (std::is_void_v<R>) {
-          f();
-          state->set_value();
-        } else {
-          state->set_value(f());
-        }
-      } catch (...) {
-        state->set_exception(std::current_exception());
-      }
-    });
+    post([state, f = std::decay_t<F>(std::forward<F>(fn))]() mutable { detail::settle_with(*state, f); },
+         where);
     return ThreadFuture<R>(std::move(state));
   }
 
@@ -70,7 +62,7 @@ class BlockingPool {
 
  private:
   struct Impl;
-  void post(detail::Callback job);
+  void post(detail::Callback job, const loopvisor::source_location& where);
   std::shared_ptr<Impl> impl_;  // shared with a background joiner after a bounded shutdown
 };
 

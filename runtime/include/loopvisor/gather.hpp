@@ -112,8 +112,8 @@ template <class T>
 /// current loop at the call, in argument order (asyncio wraps coroutines with ensure_future), then
 /// as gather of tasks. Cancelling the gather cancels those tasks too.
 template <class... As>
-  requires(detail::task_or_awaitable<As> && ...) && (detail::awaitable_argument<As> || ...)
-[[nodiscard]] auto gather(As&&... items) {
+requires(detail::task_or_awaitable<As>&&...) && (detail::awaitable_argument<As> || ...)
+                                                    [[nodiscard]] auto gather(As&&... items) {
   const auto where = loopvisor::source_location::current();
   // Braced initialisation runs left to right: the tasks are created in argument order.
   std::tuple<detail::task_of_t<As>...> tasks{detail::as_task(std::forward<As>(items), where)...};
@@ -121,8 +121,8 @@ template <class... As>
 }
 
 template <class... As>
-  requires(detail::task_or_awaitable<As> && ...) && (detail::awaitable_argument<As> || ...)
-[[nodiscard]] auto gather(ReturnExceptions, As&&... items) {
+requires(detail::task_or_awaitable<As>&&...) &&
+    (detail::awaitable_argument<As> || ...) [[nodiscard]] auto gather(ReturnExceptions, As&&... items) {
   const auto where = loopvisor::source_location::current();
   std::tuple<detail::task_of_t<As>...> tasks{detail::as_task(std::forward<As>(items), where)...};
   return std::apply([](auto&&... t) { return gather(return_exceptions, std::move(t)...); }, std::move(tasks));
@@ -131,7 +131,8 @@ template <class... As>
 /// gather over a vector of awaitables: each becomes a task on the current loop, in order.
 template <class T>
 [[nodiscard]] boost::asio::awaitable<std::vector<typename detail::TaskState<T>::Stored>> gather(
-    std::vector<boost::asio::awaitable<T>> coros, loopvisor::source_location where = loopvisor::source_location::current()) {
+    std::vector<boost::asio::awaitable<T>> coros,
+    loopvisor::source_location where = loopvisor::source_location::current()) {
   return gather(detail::as_tasks(std::move(coros), where));
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+#include "loopvisor/detail/origin.hpp"
 #include "loopvisor/source_location.hpp"
 
 #include "loopvisor/detail/callback.hpp"
@@ -166,24 +167,30 @@ class Loop {
 
   /// From any thread: enqueues `fn()` to run on the loop and wakes it. Never blocks. Throws
   /// SubmissionRejected if the queue is full and RuntimeClosed if the loop is closing; in
-  /// both cases `fn` is not run and is destroyed on the caller's thread.
+  /// both cases `fn` is not run and is destroyed on the caller's thread. `where` (the caller,
+  /// by default) is named by those errors and by the report of an exception `fn` throws.
   template <class F>
-  Handle call_soon_threadsafe(F&& fn) {
-    return call_soon_threadsafe_erased(detail::Callback(std::forward<F>(fn)));
+  Handle call_soon_threadsafe(F&& fn,
+                              loopvisor::source_location where = loopvisor::source_location::current()) {
+    return call_soon_threadsafe_erased(detail::Callback(detail::reporting_origin(std::forward<F>(fn), where)),
+                                       where);
   }
 
   /// From any thread: runs `fn()` on the loop and returns its result as a future. If `fn`
   /// returns an awaitable, it is run as a task and the future carries the task's result.
+  /// `where` (the caller) is named in rejections and is the task's origin.
   template <class F>
-  [[nodiscard]] auto submit(F&& fn);
+  [[nodiscard]] auto submit(F&& fn, loopvisor::source_location where = loopvisor::source_location::current());
 
   /// From any thread: runs `coro` as a task on this loop (asyncio.run_coroutine_threadsafe).
   /// Cancelling the future cancels the task. Rejections as for call_soon_threadsafe.
   /// Prefer the callable overload below when the coroutine is a lambda with captures or
   /// reference parameters: this one cannot keep them alive.
+  /// `where` (the caller) is the task's origin in diagnostics and /debug/tasks.
   template <class T>
-  [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
-                                                         std::string name = {});
+  [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(
+      boost::asio::awaitable<T> coro, std::string name = {},
+      loopvisor::source_location where = loopvisor::source_location::current());
   /// From any thread: `fn()` (a callable returning a coroutine, such as a lambda with
   /// captures) is called on this loop and run as a task; `fn` itself is kept alive until that
   /// coroutine ends, so its captures are safe to use across every await:
@@ -191,7 +198,9 @@ class Loop {
   ///     loop.run_coroutine_threadsafe([&state, n]() -> awaitable<int> { co_return co_await step(state, n);
   ///     });
   template <detail::coroutine_function F>
-  [[nodiscard]] auto run_coroutine_threadsafe(F&& fn, std::string name = {});
+  [[nodiscard]] auto run_coroutine_threadsafe(
+      F&& fn, std::string name = {},
+      loopvisor::source_location where = loopvisor::source_location::current());
 
   /// On the loop: wraps `coro` in a task whose first step runs on a later turn.
   /// `where` records the caller (file:line) for diagnostics and introspection.
@@ -237,7 +246,7 @@ class Loop {
 
   Handle call_soon_erased(detail::Callback fn);
   Handle call_at_erased(clock::time_point when, detail::Callback fn);
-  Handle call_soon_threadsafe_erased(detail::Callback fn);
+  Handle call_soon_threadsafe_erased(detail::Callback fn, const loopvisor::source_location& where);
   void spawn(std::shared_ptr<detail::TaskBase> task, boost::asio::awaitable<void> main);
   void require_on_loop(const char* api) const;
   void set_blocking_pool(std::shared_ptr<BlockingPool> pool);
@@ -258,11 +267,14 @@ class Loop {
 
 /// asyncio.run_coroutine_threadsafe(coro, loop): the same as loop.run_coroutine_threadsafe(coro).
 template <class T>
-[[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& loop);
+[[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(
+    boost::asio::awaitable<T> coro, Loop& loop,
+    loopvisor::source_location where = loopvisor::source_location::current());
 /// run_coroutine_threadsafe(loop, [captures]() -> awaitable<T> {...}): the callable form, which
 /// keeps the lambda (and so its captures) alive for the coroutine's life, as co_spawn does.
 template <detail::coroutine_function F>
-[[nodiscard]] auto run_coroutine_threadsafe(Loop& loop, F&& fn);
+[[nodiscard]] auto run_coroutine_threadsafe(
+    Loop& loop, F&& fn, loopvisor::source_location where = loopvisor::source_location::current());
 
 }  // namespace loopvisor
 

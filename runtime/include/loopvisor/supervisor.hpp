@@ -84,29 +84,34 @@ class Supervisor {
 
   /// As Loop::call_soon_threadsafe on the picked loop.
   template <class F>
-  Handle call_soon_threadsafe(F&& fn) {
+  Handle call_soon_threadsafe(F&& fn,
+                              loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
-    return pick().call_soon_threadsafe(std::forward<F>(fn));
+    return pick().call_soon_threadsafe(std::forward<F>(fn), where);
   }
   /// As Loop::run_coroutine_threadsafe on the picked loop.
   template <class T>
-  [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
-                                                         std::string name = {}) {
+  [[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(
+      boost::asio::awaitable<T> coro, std::string name = {},
+      loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
-    return pick().run_coroutine_threadsafe(std::move(coro), std::move(name));
+    return pick().run_coroutine_threadsafe(std::move(coro), std::move(name), where);
   }
   /// As Loop::run_coroutine_threadsafe(fn) on the picked loop: the callable is kept alive for
   /// the coroutine's life.
   template <detail::coroutine_function F>
-  [[nodiscard]] auto run_coroutine_threadsafe(F&& fn, std::string name = {}) {
+  [[nodiscard]] auto run_coroutine_threadsafe(
+      F&& fn, std::string name = {},
+      loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
-    return pick().run_coroutine_threadsafe(std::forward<F>(fn), std::move(name));
+    return pick().run_coroutine_threadsafe(std::forward<F>(fn), std::move(name), where);
   }
   /// As Loop::submit on the picked loop.
   template <class F>
-  [[nodiscard]] auto submit(F&& fn) {
+  [[nodiscard]] auto submit(F&& fn,
+                            loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
-    return pick().submit(std::forward<F>(fn));
+    return pick().submit(std::forward<F>(fn), where);
   }
 
   /// Graceful shutdown of every loop (see Loop::close): refuse new submissions, drain and let
@@ -169,16 +174,19 @@ class Supervisor {
 
 /// asyncio.run_coroutine_threadsafe with a supervisor: placed on the loop its policy picks.
 template <class T>
-[[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro,
-                                                       Supervisor& supervisor) {
-  return supervisor.run_coroutine_threadsafe(std::move(coro));
+[[nodiscard]] ThreadFuture<T> run_coroutine_threadsafe(
+    boost::asio::awaitable<T> coro, Supervisor& supervisor,
+    loopvisor::source_location where = loopvisor::source_location::current()) {
+  return supervisor.run_coroutine_threadsafe(std::move(coro), {}, where);
 }
 
 /// The callable form on a supervisor: run_coroutine_threadsafe(supervisor, [captures]() -> awaitable<T>
 /// {...}).
 template <detail::coroutine_function F>
-[[nodiscard]] auto run_coroutine_threadsafe(Supervisor& supervisor, F&& fn) {
-  return supervisor.run_coroutine_threadsafe(std::forward<F>(fn));
+[[nodiscard]] auto run_coroutine_threadsafe(
+    Supervisor& supervisor, F&& fn,
+    loopvisor::source_location where = loopvisor::source_location::current()) {
+  return supervisor.run_coroutine_threadsafe(std::forward<F>(fn), {}, where);
 }
 
 }  // namespace loopvisor

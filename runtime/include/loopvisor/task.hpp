@@ -36,8 +36,8 @@ namespace loopvisor {
 /// - `result()` returns the value; throws InvalidStateError while not ended, CancelledError if
 ///   cancelled, or the task's own exception.
 /// - `co_await task` (a Task is an Asio asynchronous operation) waits for the end without
-///   blocking the loop; `co_await task.async_wait()` is the same as an awaitable<T>. Cancelling the awaiting coroutine cancels the task, as awaiting a task in asyncio
-///   does.
+///   blocking the loop; `co_await task.async_wait()` is the same as an awaitable<T>. Cancelling the awaiting
+///   coroutine cancels the task, as awaiting a task in asyncio does.
 /// - an exception nobody retrieved (by result(), exception() or co_await) is reported to the
 ///   loop's exception handler when the last handle goes ("Task exception was never
 ///   retrieved"); a task whose loop is torn down while it runs is reported as "Task was

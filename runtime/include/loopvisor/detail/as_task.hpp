@@ -27,7 +27,9 @@ template <class A>
 using task_of_t = typename task_of<std::remove_cvref_t<A>>::type;
 
 template <class A>
-concept task_or_awaitable = requires { typename task_of_t<A>; };
+concept task_or_awaitable = requires {
+  typename task_of_t<A>;
+};
 
 template <class A>
 concept awaitable_argument = task_or_awaitable<A> && !std::is_same_v<std::remove_cvref_t<A>, task_of_t<A>>;
@@ -45,7 +47,8 @@ Task<T> as_task(boost::asio::awaitable<T> coro, const loopvisor::source_location
 
 /// The awaitables as tasks on the current loop, created (and so first run) in order.
 template <class T>
-std::vector<Task<T>> as_tasks(std::vector<boost::asio::awaitable<T>> coros, const loopvisor::source_location& where) {
+std::vector<Task<T>> as_tasks(std::vector<boost::asio::awaitable<T>> coros,
+                              const loopvisor::source_location& where) {
   std::vector<Task<T>> tasks;
   tasks.reserve(coros.size());
   for (auto& c : coros) tasks.push_back(loopvisor::create_task(std::move(c), {}, where));

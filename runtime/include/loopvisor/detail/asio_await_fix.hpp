@@ -54,15 +54,18 @@ class awaitable_async_op_handler<R(std::exception_ptr, T), any_io_executor>
 };
 
 template <typename Op>
-concept loopvisor_awaited_by_copy = requires { typename Op::awaited_by_copy; };
+concept loopvisor_awaited_by_copy = requires {
+  typename Op::awaited_by_copy;
+};
 
 template <typename Signature, typename Op>
-  requires loopvisor_awaited_by_copy<Op>
+requires loopvisor_awaited_by_copy<Op>
 class awaitable_async_op<Signature, Op, any_io_executor> {
  public:
   using handler_type = awaitable_async_op_handler<Signature, any_io_executor>;
 
-  awaitable_async_op(Op op, awaitable_frame_base<any_io_executor>* frame) : op_(std::move(op)), frame_(frame) {}
+  awaitable_async_op(Op op, awaitable_frame_base<any_io_executor>* frame)
+      : op_(std::move(op)), frame_(frame) {}
 
   bool await_ready() const noexcept { return false; }
 

@@ -120,6 +120,23 @@ class FutureState final : public FutureStateBase {
   std::optional<Stored> value_;
 };
 
+/// Runs `fn()` into `state`: its value, or the exception it throws. Does nothing if the future
+/// is no longer pending (cancelled while the job was queued): `fn` then never runs.
+template <class R, class F>
+void settle_with(FutureState<R>& state, F& fn) noexcept {
+  if (state.status() != FutureStateBase::Status::pending) return;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      fn();
+      state.set_value();
+    } else {
+      state.set_value(fn());
+    }
+  } catch (...) {
+    state.set_exception(std::current_exception());
+  }
+}
+
 }  // namespace loopvisor::detail
 
 namespace loopvisor::detail {

@@ -3,10 +3,10 @@
 
 #include <exception>
 
-#include "loopvisor/detail/asio_await_fix.hpp"
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include "loopvisor/detail/asio_await_fix.hpp"
 
 namespace loopvisor::detail {
 

@@ -73,55 +73,47 @@ Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name,
 }
 
 template <class T>
-ThreadFuture<T> Loop::run_coroutine_threadsafe(boost::asio::awaitable<T> coro, std::string name) {
+ThreadFuture<T> Loop::run_coroutine_threadsafe(boost::asio::awaitable<T> coro, std::string name,
+                                               loopvisor::source_location where) {
   auto future = detail::make_future_state<T>();
   future->set_producer(shared_);
   auto link = std::make_shared<detail::TaskLink>();
   future->set_cancel_hook([link] { link->cancel(); });
-  call_soon_threadsafe_erased([this, future, link, coro = std::move(coro), name = std::move(name)]() mutable {
-    if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
-    Task<T> task = create_task(std::move(coro), std::move(name));
-    auto* raw = task.state().get();
-    raw->add_hook([future, raw] { detail::complete_from_task(*future, *raw); });
-    link->set(task.state());
-  });
+  call_soon_threadsafe_erased(
+      [this, future, link, coro = std::move(coro), name = std::move(name), where]() mutable {
+        if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
+        Task<T> task = create_task(std::move(coro), std::move(name), where);
+        auto* raw = task.state().get();
+        raw->add_hook([future, raw] { detail::complete_from_task(*future, *raw); });
+        link->set(task.state());
+      },
+      where);
   return ThreadFuture<T>(std::move(future));
 }
 
 template <class F>
-auto Loop::submit(F&& fn) {
+auto Loop::submit(F&& fn, loopvisor::source_location where) {
   using D = std::decay_t<F>;
   using R = std::invoke_result_t<D&>;
   if constexpr (detail::is_awaitable<R>::value) {
-    return run_coroutine_threadsafe(std::forward<F>(fn));
+    return run_coroutine_threadsafe(std::forward<F>(fn), {}, where);
   } else {
     auto future = detail::make_future_state<R>();
     future->set_producer(shared_);
-    call_soon_threadsafe_erased([future, f = D(std::forward<F>(fn))]() mutable {
-      if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
-      try {
-        if constexpr (std::is_void_v<R>) {
-          f();
-          future->set_value();
-        } else {
-          future->set_value(f());
-        }
-      } catch (...) {
-        future->set_exception(std::current_exception());
-      }
-    });
+    call_soon_threadsafe_erased(
+        [future, f = D(std::forward<F>(fn))]() mutable { detail::settle_with(*future, f); }, where);
     return ThreadFuture<R>(std::move(future));
   }
 }
 
 template <detail::coroutine_function F>
-auto Loop::run_coroutine_threadsafe(F&& fn, std::string name) {
+auto Loop::run_coroutine_threadsafe(F&& fn, std::string name, loopvisor::source_location where) {
   using D = std::decay_t<F>;
   using T = typename detail::is_awaitable<std::invoke_result_t<D&>>::value_type;
   // The callable is a parameter of this coroutine, so it lives in the coroutine's frame and its
   // captures outlive every await of the coroutine it returns.
   auto body = [](D f) -> boost::asio::awaitable<T> { co_return co_await f(); };
-  return run_coroutine_threadsafe<T>(body(D(std::forward<F>(fn))), std::move(name));
+  return run_coroutine_threadsafe<T>(body(D(std::forward<F>(fn))), std::move(name), where);
 }
 
 template <class T>
@@ -141,13 +133,14 @@ T Loop::run_until_complete(boost::asio::awaitable<T> coro) {
 }
 
 template <class T>
-ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& loop) {
-  return loop.run_coroutine_threadsafe(std::move(coro));
+ThreadFuture<T> run_coroutine_threadsafe(boost::asio::awaitable<T> coro, Loop& loop,
+                                         loopvisor::source_location where) {
+  return loop.run_coroutine_threadsafe(std::move(coro), {}, where);
 }
 
 template <detail::coroutine_function F>
-auto run_coroutine_threadsafe(Loop& loop, F&& fn) {
-  return loop.run_coroutine_threadsafe(std::forward<F>(fn));
+auto run_coroutine_threadsafe(Loop& loop, F&& fn, loopvisor::source_location where) {
+  return loop.run_coroutine_threadsafe(std::forward<F>(fn), {}, where);
 }
 
 template <class T>
