@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <latch>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -19,7 +20,43 @@ namespace loopvisor {
 
 struct Supervisor::Threads {
   std::vector<boost::thread> threads;
+  std::mutex mu;
+  std::exception_ptr start_error;  // guarded by mu: the first on_loop_thread_start failure
+
+  void record_start_error(std::exception_ptr e) {
+    std::lock_guard g(mu);
+    if (!start_error) start_error = std::move(e);
+  }
 };
+
+namespace {
+
+/// Runs the start hook on this loop thread; false (the error given to `failed`) if it threw.
+template <class OnFailure>
+bool run_start_hook(const std::function<void(Loop&)>& hook, Loop& loop, OnFailure failed) {
+  if (!hook) return true;
+  try {
+    hook(loop);
+    return true;
+  } catch (...) {
+    failed(std::current_exception());
+    return false;
+  }
+}
+
+/// Runs the stop hook on this loop thread; a throw is logged.
+void run_stop_hook(const std::function<void(Loop&)>& hook, Loop& loop) noexcept {
+  if (!hook) return;
+  try {
+    hook(loop);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: on_loop_thread_stop threw: {}", loop.name(), e.what());
+  } catch (...) {
+    spdlog::error("{}: on_loop_thread_stop threw a non-standard exception", loop.name());
+  }
+}
+
+}  // namespace
 
 Supervisor::Supervisor(SupervisorOptions options)
     : options_(std::move(options)), threads_(std::make_unique<Threads>()) {
@@ -43,13 +80,26 @@ Supervisor::Supervisor(SupervisorOptions options)
     loops_.back()->set_blocking_pool(blocking_);
   }
   std::latch running(static_cast<std::ptrdiff_t>(n));
+  // Unwinds what started: once each started loop runs, finish it for good and join.
+  auto stop_started = [this] {
+    for (std::size_t i = 0; i < threads_->threads.size(); ++i) {
+      (void)loops_[i]->submit([] {}).wait_for(std::chrono::seconds(10));
+      loops_[i]->close_submissions();
+      loops_[i]->finish();
+    }
+    for (auto& t : threads_->threads) t.join();
+  };
   try {
     for (std::size_t i = 0; i < n; ++i) {
       Loop& loop = *loops_[i];
       // Queued before the thread starts: runs on the loop's first turn.
       loop.call_soon_threadsafe([&running] { running.count_down(); });
-      threads_->threads.emplace_back([&loop] {
+      threads_->threads.emplace_back([&loop, threads = threads_.get(),
+                                      on_start = options_.on_loop_thread_start,
+                                      on_stop = options_.on_loop_thread_stop] {
         detail::name_this_thread(loop.name());
+        const bool started = run_start_hook(
+            on_start, loop, [threads](std::exception_ptr e) { threads->record_start_error(std::move(e)); });
         // A stray Loop::stop() on a supervised loop must not strand its queue: keep running
         // until the supervisor's shutdown finishes the loop.
         try {
@@ -59,6 +109,7 @@ Supervisor::Supervisor(SupervisorOptions options)
         } catch (const std::exception& e) {
           spdlog::critical("{}: loop thread failed: {}", loop.name(), e.what());
         }
+        if (started) run_stop_hook(on_stop, loop);
       });
       if (!options_.cpu_affinity.empty()) {
         detail::pin_thread(threads_->threads.back(), options_.cpu_affinity[i % options_.cpu_affinity.size()],
@@ -66,16 +117,20 @@ Supervisor::Supervisor(SupervisorOptions options)
       }
     }
   } catch (...) {
-    // Unwind what started: once each started loop runs, finish it for good and join.
-    for (std::size_t i = 0; i < threads_->threads.size(); ++i) {
-      (void)loops_[i]->submit([] {}).wait_for(std::chrono::seconds(10));
-      loops_[i]->close_submissions();
-      loops_[i]->finish();
-    }
-    for (auto& t : threads_->threads) t.join();
+    stop_started();
     throw;
   }
   running.wait();
+  std::exception_ptr failed;
+  {
+    std::lock_guard g(threads_->mu);  // every thread has passed its start hook
+    failed = threads_->start_error;
+  }
+  if (failed) {
+    spdlog::error("supervisor: an on_loop_thread_start hook failed; stopping every loop");
+    stop_started();
+    std::rethrow_exception(failed);
+  }
   std::vector<Loop*> watched;
   for (auto& loop : loops_) watched.push_back(loop.get());
   watchdog_ = std::make_unique<Watchdog>(std::move(watched), options_.watchdog);

@@ -6,6 +6,8 @@
 #include <sched.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -306,6 +308,65 @@ TEST(Supervisor, AllTasksSpansEveryLoop) {
   EXPECT_EQ(seen, (std::set<std::pair<std::string, std::size_t>>{{"on-zero", 0}, {"on-one", 1}}));
   a.cancel();
   b.cancel();
+}
+
+thread_local const Loop* tls_set_up_for = nullptr;  // what the start hook set on this thread
+
+TEST(Supervisor, ThreadHooksRunOnEachLoopsOwnThreadBeforeItsWorkAndAfterItFinishes) {
+  std::mutex mu;
+  std::map<std::size_t, std::thread::id> started, stopped;
+  SupervisorOptions options{.loops = 2};
+  options.on_loop_thread_start = [&](Loop& loop) {
+    tls_set_up_for = &loop;
+    std::lock_guard g(mu);
+    started[loop.index()] = std::this_thread::get_id();
+  };
+  options.on_loop_thread_stop = [&](Loop& loop) {
+    std::lock_guard g(mu);
+    stopped[loop.index()] = std::this_thread::get_id();
+  };
+  {
+    Supervisor sup(options);
+    for (std::size_t i = 0; i < 2; ++i) {
+      Loop* loop = &sup.loop(i);
+      EXPECT_TRUE(loop->submit([loop] { return tls_set_up_for == loop; }).get(bound))
+          << "the start hook ran on loop " << i << "'s thread before its first job";
+    }
+    std::lock_guard g(mu);
+    EXPECT_EQ(started.size(), 2u);
+    EXPECT_TRUE(stopped.empty()) << "stop hooks wait for shutdown";
+  }
+  std::lock_guard g(mu);
+  EXPECT_EQ(stopped, started) << "each stop hook ran once, on the thread its start hook ran on";
+}
+
+TEST(Supervisor, AThrowingStartHookFailsConstructionAndStopsEveryLoop) {
+  std::atomic<int> stops{0};
+  SupervisorOptions options{.loops = 3};
+  options.on_loop_thread_start = [](Loop& loop) {
+    if (loop.index() == 1) throw std::runtime_error("arena setup failed");
+  };
+  options.on_loop_thread_stop = [&](Loop&) { stops.fetch_add(1); };
+  try {
+    Supervisor sup(options);
+    ADD_FAILURE() << "a supervisor was built although a start hook failed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "arena setup failed");
+  }
+  EXPECT_EQ(stops.load(), 2) << "every loop stopped and joined; stop hooks only where start succeeded";
+}
+
+TEST(Supervisor, AThrowingStopHookIsLoggedAndShutdownCompletes) {
+  SupervisorOptions options{.loops = 1};
+  std::atomic<bool> stop_ran{false};
+  options.on_loop_thread_stop = [&](Loop&) {
+    stop_ran = true;
+    throw std::runtime_error("flush failed");
+  };
+  Supervisor sup(options);
+  EXPECT_EQ(sup.submit([] { return 2; }).get(bound), 2);
+  EXPECT_TRUE(sup.shutdown(1s).graceful()) << "shutdown returned: the thread ended and was joined";
+  EXPECT_TRUE(stop_ran.load());
 }
 
 }  // namespace

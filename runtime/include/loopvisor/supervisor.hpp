@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,15 @@ struct SupervisorOptions {
   /// take). Past it, shutdown returns and reports the jobs left running in the background.
   /// asyncio.run's default is 300 s.
   std::optional<std::chrono::milliseconds> blocking_join_timeout = std::chrono::seconds(300);
+  /// Called on each loop's own thread before the loop runs anything: per-thread setup such as
+  /// a tracing context, an allocator arena or thread-locals (Tokio's on_thread_start). Hooks of
+  /// different loops run concurrently. If one throws, the constructor stops every loop and
+  /// rethrows the first such exception.
+  std::function<void(Loop&)> on_loop_thread_start;
+  /// Called on each loop's own thread after its loop has finished for good (in shutdown, or
+  /// when a failed start is unwound), just before the thread ends; only on threads whose start
+  /// hook returned. A throw is logged, and the thread ends as usual.
+  std::function<void(Loop&)> on_loop_thread_stop;
 };
 
 /// Owns N loops, each run by its own boost::thread (named, optionally pinned), started by the
