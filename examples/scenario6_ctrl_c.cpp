@@ -4,7 +4,6 @@
 #include <csignal>
 #include <iostream>
 
-#include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
 #include <memory>
 
@@ -20,7 +19,6 @@ asio::awaitable<int> func1(int n) {
 }
 
 int main() {
-  spdlog::set_level(spdlog::level::warn);  // keep the scenario's own output readable
   loopvisor::SupervisorOptions options;
   options.loops = 1;
   options.exception_handler = [](const loopvisor::ExceptionContext& c) {

@@ -1,7 +1,6 @@
 // asyncio scenario 8: concurrent HTTP fetches of several URLs with one client session, results
 // gathered. A small HTTP/1.1 server on loopback (start_server) answers each page after 50 ms;
 // the session keeps connections alive and reuses them, like aiohttp's ClientSession.
-#include <spdlog/spdlog.h>
 #include <iostream>
 #include <map>
 #include <vector>
@@ -87,7 +86,6 @@ asio::awaitable<void> fetch_all(std::uint16_t port) {
 }
 
 int main() {
-  spdlog::set_level(spdlog::level::warn);
   loopvisor::Supervisor runtime(loopvisor::SupervisorOptions{.loops = 2});
   auto server = loopvisor::start_server(runtime, {asio::ip::make_address("127.0.0.1"), 0}, serve);
   loopvisor::Loop client;

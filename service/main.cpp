@@ -10,6 +10,8 @@
 #include "healthcheck.hpp"
 #include "loopvisor/config/command_line.hpp"
 #include "loopvisor/config/config_error.hpp"
+#include "loopvisor/log.hpp"
+#include "loopvisor/spdlog_sink.hpp"
 #include "loopvisor/version.hpp"
 
 int main(int argc, char** argv) {
@@ -47,7 +49,11 @@ int main(int argc, char** argv) {
     default:
       break;
   }
-  spdlog::set_level(spdlog::level::from_str(loaded.config.log_level));
+  const auto level = spdlog::level::from_str(loaded.config.log_level);
+  spdlog::set_level(level);
+  // The runtime's own lines (stalls, slow callbacks, shutdown) join the daemon's log at the
+  // same level.
+  loopvisor::set_log_sink(loopvisor::spdlog_sink(spdlog::default_logger()), loopvisor::log_level_of(level));
   try {
     return loopvisor::service::run_daemon(loaded.config);
   } catch (const std::exception& e) {

@@ -1,7 +1,7 @@
 // The default exception handler and the one-line rendering of an ExceptionContext.
 #include "loopvisor/exception_context.hpp"
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 namespace loopvisor {
 
@@ -28,6 +28,6 @@ std::string describe(const ExceptionContext& context) {
   return out;
 }
 
-void log_exception(const ExceptionContext& context) { spdlog::error("{}", describe(context)); }
+void log_exception(const ExceptionContext& context) { detail::log(LogLevel::error, "{}", describe(context)); }
 
 }  // namespace loopvisor

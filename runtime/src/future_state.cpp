@@ -72,13 +72,13 @@ std::exception_ptr FutureStateBase::exception_or_null() const {
 
 }  // namespace loopvisor::detail
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 namespace loopvisor::detail {
 
 void report_callback_failure(const char* where, const char* what) noexcept {
   try {
-    spdlog::error("{} raised an exception: {}", where, what);
+    detail::log(LogLevel::error, "{} raised an exception: {}", where, what);
   } catch (...) {
   }
 }

@@ -2,10 +2,10 @@
 #include "loopvisor/loop.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include "log.hpp"
 
 #include "loop_impl.hpp"
 #include "loopvisor/detail/task_executor.hpp"
@@ -176,13 +176,14 @@ Loop::Loop(LoopOptions options)
 
 Loop::~Loop() {
   if (is_current()) {
-    spdlog::critical("{}: a Loop was destroyed from its own thread; this is a bug in the caller", name());
+    detail::log(LogLevel::critical,
+                "{}: a Loop was destroyed from its own thread; this is a bug in the caller", name());
     std::terminate();
   }
   try {
     close();
   } catch (const std::exception& e) {
-    spdlog::error("{}: close() during destruction failed: {}", name(), e.what());
+    detail::log(LogLevel::error, "{}: close() during destruction failed: {}", name(), e.what());
   }
   shared_->detach();
   impl_->remote_cancels->close();
@@ -478,7 +479,8 @@ void Loop::finish() {
     shared_->post_control(stop_here);
     detail::unique_lock lock(impl_->state_mu);
     while (!impl_->state_cv.wait_for(lock, std::chrono::seconds(10), [&] { return !impl_->runner; })) {
-      spdlog::warn("{}: still waiting for the loop thread to return (a callback is blocking it)", name());
+      detail::log(LogLevel::warn,
+                  "{}: still waiting for the loop thread to return (a callback is blocking it)", name());
     }
   } else {
     auto* previous = detail::LoopShared::exchange_current(shared_.get());
@@ -489,8 +491,8 @@ void Loop::finish() {
   }
   impl_->abandoned = impl_->tasks.size();
   if (impl_->abandoned > 0) {
-    spdlog::warn("{}: {} task(s) ignored cancellation and will be destroyed while pending", name(),
-                 impl_->abandoned);
+    detail::log(LogLevel::warn, "{}: {} task(s) ignored cancellation and will be destroyed while pending",
+                name(), impl_->abandoned);
   }
   std::shared_ptr<BlockingPool> own_pool;
   {

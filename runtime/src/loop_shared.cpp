@@ -1,8 +1,8 @@
 // The part of a loop that outlives it: exception reporting, control posts, current loop.
 #include "loopvisor/detail/loop_shared.hpp"
 
-#include <spdlog/spdlog.h>
 #include <time.h>
+#include "log.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -47,9 +47,9 @@ void LoopShared::report_slow(const std::string& what, std::chrono::nanoseconds t
   // sync: relaxed; a statistic read at scrape time.
   slow_.fetch_add(1, std::memory_order_relaxed);
   try {
-    spdlog::warn("{}: {} held the loop for {} ms (slow callback threshold {} ms)", name_, what,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(slow_threshold_).count());
+    detail::log(LogLevel::warn, "{}: {} held the loop for {} ms (slow callback threshold {} ms)", name_, what,
+                std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(slow_threshold_).count());
   } catch (...) {
   }
 }
@@ -76,10 +76,11 @@ void LoopShared::report(ExceptionContext context) noexcept {
       log_exception(context);
     }
   } catch (const std::exception& e) {
-    spdlog::error("{}: the exception handler itself threw ({}) while reporting: {}", name_, e.what(),
-                  context.message);
+    detail::log(LogLevel::error, "{}: the exception handler itself threw ({}) while reporting: {}", name_,
+                e.what(), context.message);
   } catch (...) {
-    spdlog::error("{}: the exception handler itself threw while reporting: {}", name_, context.message);
+    detail::log(LogLevel::error, "{}: the exception handler itself threw while reporting: {}", name_,
+                context.message);
   }
 }
 

@@ -4,7 +4,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include <map>
 #include <thread>
@@ -170,7 +170,7 @@ void MetricsBinding::update() {
       for (const auto& m : f.metric) impl_->apply(f, m);
     }
   } catch (const std::exception& e) {
-    spdlog::warn("metrics binding: update failed: {}", e.what());
+    detail::log(LogLevel::warn, "metrics binding: update failed: {}", e.what());
   }
 }
 

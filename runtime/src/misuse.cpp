@@ -1,7 +1,7 @@
 // report_misuse: API misuse found where throwing is not allowed goes to the exception handler.
 #include "loopvisor/detail/misuse.hpp"
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/exception_context.hpp"
@@ -16,7 +16,7 @@ void report_misuse(const std::string& message) noexcept {
       loop->report(std::move(context));
       return;
     }
-    spdlog::error("{}", message);
+    detail::log(LogLevel::error, "{}", message);
   } catch (...) {
     // Out of memory while reporting: nothing better to do.
   }

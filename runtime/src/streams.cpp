@@ -6,7 +6,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detail/socket_option.hpp>
@@ -14,6 +13,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include "log.hpp"
 
 #include "loopvisor/blocking_pool.hpp"
 
@@ -204,7 +204,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<void> acceptor_keepalive, tcp:
     auto socket = std::move(std::get<1>(accepted_result));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
-      spdlog::warn("{}: accept failed: {}", home.name(), ec.message());
+      detail::log(LogLevel::warn, "{}: accept failed: {}", home.name(), ec.message());
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
     // sync: relaxed; a statistic.
@@ -273,15 +273,15 @@ Server::Server(Supervisor& supervisor, tcp::endpoint endpoint, Handler handler)
     const bool ok = setup.get();
     if (!ok) break;  // no SO_REUSEPORT: loop 0 accepts for everyone
   }
-  spdlog::info("server listening on {}:{} ({} acceptor(s){})", endpoint_.address().to_string(),
-               endpoint_.port(), acceptors_.size(), reuse_port_ ? ", SO_REUSEPORT" : ", spread by loop 0");
+  detail::log(LogLevel::info, "server listening on {}:{} ({} acceptor(s){})", endpoint_.address().to_string(),
+              endpoint_.port(), acceptors_.size(), reuse_port_ ? ", SO_REUSEPORT" : ", spread by loop 0");
 }
 
 Server::~Server() {
   try {
     close();
   } catch (const std::exception& e) {
-    spdlog::error("server: close failed: {}", e.what());
+    detail::log(LogLevel::error, "server: close failed: {}", e.what());
   }
 }
 

@@ -10,8 +10,8 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <boost/thread/thread.hpp>
+#include "log.hpp"
 
 #include "loop_thread.hpp"
 #include "loopvisor/blocking_pool.hpp"
@@ -50,9 +50,9 @@ void run_stop_hook(const std::function<void(Loop&)>& hook, Loop& loop) noexcept 
   try {
     hook(loop);
   } catch (const std::exception& e) {
-    spdlog::error("{}: on_loop_thread_stop threw: {}", loop.name(), e.what());
+    detail::log(LogLevel::error, "{}: on_loop_thread_stop threw: {}", loop.name(), e.what());
   } catch (...) {
-    spdlog::error("{}: on_loop_thread_stop threw a non-standard exception", loop.name());
+    detail::log(LogLevel::error, "{}: on_loop_thread_stop threw a non-standard exception", loop.name());
   }
 }
 
@@ -107,7 +107,7 @@ Supervisor::Supervisor(SupervisorOptions options)
             loop.run_forever();
           } while (!loop.finishing());
         } catch (const std::exception& e) {
-          spdlog::critical("{}: loop thread failed: {}", loop.name(), e.what());
+          detail::log(LogLevel::critical, "{}: loop thread failed: {}", loop.name(), e.what());
         }
         if (started) run_stop_hook(on_stop, loop);
       });
@@ -127,27 +127,28 @@ Supervisor::Supervisor(SupervisorOptions options)
     failed = threads_->start_error;
   }
   if (failed) {
-    spdlog::error("supervisor: an on_loop_thread_start hook failed; stopping every loop");
+    detail::log(LogLevel::error, "supervisor: an on_loop_thread_start hook failed; stopping every loop");
     stop_started();
     std::rethrow_exception(failed);
   }
   std::vector<Loop*> watched;
   for (auto& loop : loops_) watched.push_back(loop.get());
   watchdog_ = std::make_unique<Watchdog>(std::move(watched), options_.watchdog);
-  spdlog::info("supervisor: {} loop(s) running, placement {}, queue capacity {}", n,
-               to_string(options_.placement), loops_.front()->submit_queue_capacity());
+  detail::log(LogLevel::info, "supervisor: {} loop(s) running, placement {}, queue capacity {}", n,
+              to_string(options_.placement), loops_.front()->submit_queue_capacity());
 }
 
 Supervisor::~Supervisor() {
   lifeline_->cut();  // a RuntimeCollector that outlives us reads nothing from here on
   if (owns_current_thread()) {
-    spdlog::critical("a Supervisor was destroyed from one of its own loop threads; this would deadlock");
+    detail::log(LogLevel::critical,
+                "a Supervisor was destroyed from one of its own loop threads; this would deadlock");
     std::terminate();
   }
   try {
     shutdown(options_.shutdown_grace);
   } catch (const std::exception& e) {
-    spdlog::error("supervisor: shutdown during destruction failed: {}", e.what());
+    detail::log(LogLevel::error, "supervisor: shutdown during destruction failed: {}", e.what());
   }
 }
 
@@ -236,7 +237,8 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace,
   if (shut_down_) return report_;
   closing_.store(true);
   const auto start = Loop::clock::now();
-  spdlog::info("supervisor: shutting down {} loop(s), grace {} ms", loops_.size(), grace.count());
+  detail::log(LogLevel::info, "supervisor: shutting down {} loop(s), grace {} ms", loops_.size(),
+              grace.count());
 
   for (auto& loop : loops_) loop->close_submissions();
   const auto drain_deadline = start + grace;
@@ -264,7 +266,8 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace,
   // outlast the bound).
   const std::size_t unfinished = blocking_->shutdown(blocking_join_timeout);
   if (unfinished > 0) {
-    spdlog::warn(
+    detail::log(
+        LogLevel::warn,
         "supervisor: {} blocking-pool job(s) still running after {} ms; left to finish in the background",
         unfinished, blocking_join_timeout ? blocking_join_timeout->count() : 0);
   }
@@ -276,7 +279,7 @@ ShutdownReport Supervisor::shutdown(std::chrono::milliseconds grace,
   total.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Loop::clock::now() - start);
   report_ = total;
   shut_down_ = true;
-  spdlog::info("supervisor: shut down: {}", total.to_string());
+  detail::log(LogLevel::info, "supervisor: shut down: {}", total.to_string());
   return total;
 }
 

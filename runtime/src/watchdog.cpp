@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <thread>
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include "loop_thread.hpp"
 #include "loopvisor/detail/loop_health.hpp"
@@ -70,8 +70,8 @@ struct Watchdog::Impl {
             p.health->sent_seq.load(std::memory_order_relaxed)) {
           p.outstanding = false;
           if (p.reported) {
-            spdlog::warn("{}: recovered after a stall of about {} ms", p.loop->name(),
-                         std::chrono::duration_cast<std::chrono::milliseconds>(now - p.sent).count());
+            detail::log(LogLevel::warn, "{}: recovered after a stall of about {} ms", p.loop->name(),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(now - p.sent).count());
             p.reported = false;
           }
           p.health->set_stalled(false);
@@ -82,11 +82,12 @@ struct Watchdog::Impl {
             p.health->record_pending_lag(waited);
             if (!p.reported) {
               p.reported = true;
-              spdlog::error(
-                  "{}: stalled: it has not run a probe for {} ms (threshold {} ms); a callback is "
-                  "blocking it",
-                  p.loop->name(), std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(),
-                  options.stall_threshold.count());
+              detail::log(LogLevel::error,
+                          "{}: stalled: it has not run a probe for {} ms (threshold {} ms); a callback is "
+                          "blocking it",
+                          p.loop->name(),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(),
+                          options.stall_threshold.count());
             }
           }
           continue;  // one probe at a time per loop

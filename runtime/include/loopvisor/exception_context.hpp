@@ -24,7 +24,7 @@ struct ExceptionContext {
 /// retrieved, a task destroyed while pending. Must not throw (a throw is logged and dropped).
 using ExceptionHandler = std::function<void(const ExceptionContext&)>;
 
-/// The default handler: logs the context at error level through spdlog.
+/// The default handler: logs the context at error level through the runtime's log sink (log.hpp).
 void log_exception(const ExceptionContext& context);
 
 /// Renders the context as one line: "loop-0: message (task 'name' #id): what()".
