@@ -11,13 +11,11 @@
 #include "loopvisor/detail/as_task.hpp"
 #include "loopvisor/detail/completion_watch.hpp"
 #include "loopvisor/loop.hpp"
+#include "loopvisor/return_when.hpp"
 #include "loopvisor/task.hpp"
 #include "loopvisor/timeout.hpp"
 
 namespace loopvisor {
-
-/// When `wait` returns (asyncio's FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED).
-enum class ReturnWhen { first_completed, first_exception, all_completed };
 
 /// wait's answer: the tasks that ended and those still pending, each in argument order.
 template <class T>

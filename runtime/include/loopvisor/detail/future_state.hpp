@@ -64,6 +64,11 @@ class FutureStateBase {
   /// Throws CancelledError if cancelled, rethrows the stored exception. Precondition: not pending.
   void rethrow_if_failed() const;
   std::exception_ptr exception_or_null() const;
+  /// Done with an exception (not cancelled). Does not count as retrieving it.
+  bool failed() const {
+    lock_guard g(mu_);
+    return status_ == Status::done && error_ != nullptr;
+  }
 
  protected:
   /// Transition under lock via `set`, then run listeners. Returns false if not pending.
