@@ -16,6 +16,7 @@ InvalidStateError::InvalidStateError(const std::string& what) : Error(what) {}
 SubmissionRejected::SubmissionRejected(const std::string& what) : Error(what) {}
 RuntimeClosed::RuntimeClosed(const std::string& what) : Error(what) {}
 WrongThreadError::WrongThreadError(const std::string& what) : Error(what) {}
+GateClosed::GateClosed(const std::string& what) : Error(what) {}
 
 QueueEmpty::QueueEmpty(const std::string& what) : Error(what) {}
 QueueFull::QueueFull(const std::string& what) : Error(what) {}

@@ -62,6 +62,12 @@ class WrongThreadError : public Error {
   explicit WrongThreadError(const std::string& what);
 };
 
+/// Gate::enter after the gate was closed (Seastar's gate_closed_exception).
+class GateClosed : public Error {
+ public:
+  explicit GateClosed(const std::string& what);
+};
+
 /// Queue::get_nowait on an empty queue (asyncio.QueueEmpty).
 class QueueEmpty : public Error {
  public:

@@ -3,6 +3,7 @@
 
 #include "loopvisor/as_completed.hpp"
 #include "loopvisor/blocking_pool.hpp"
+#include "loopvisor/cancellation_token.hpp"
 #include "loopvisor/channel.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/exception_context.hpp"
@@ -24,6 +25,7 @@
 #include "loopvisor/supervisor.hpp"
 #include "loopvisor/sync/condition.hpp"
 #include "loopvisor/sync/event.hpp"
+#include "loopvisor/sync/gate.hpp"
 #include "loopvisor/sync/lock.hpp"
 #include "loopvisor/sync/queue.hpp"
 #include "loopvisor/sync/semaphore.hpp"

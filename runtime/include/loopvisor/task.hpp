@@ -146,6 +146,8 @@ class Task {
 
 /// A task of any value type: identity, status and cancellation (what current_task() returns).
 /// Thread safety: as Task.
+class CancellationToken;
+
 class AnyTask {
  public:
   AnyTask() = default;
@@ -165,6 +167,7 @@ class AnyTask {
   TaskInfo info() const { return checked().info(); }
 
  private:
+  friend class CancellationToken;  // holds tasks weakly
   detail::TaskBase& checked() const {
     if (!state_) throw InvalidStateError("AnyTask has no task");
     return *state_;
