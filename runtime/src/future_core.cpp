@@ -12,7 +12,7 @@ namespace {
 std::shared_ptr<LoopShared> current_loop_shared() {
   Loop* loop = Loop::current_or_null();
   if (loop == nullptr) throw WrongThreadError("Future must be created on a loop thread (no loop runs here)");
-  return loop->shared();
+  return detail::loop_shared(*loop);
 }
 }  // namespace
 

@@ -123,7 +123,7 @@ void collect_supervisor(const Supervisor& supervisor, std::vector<MetricFamily>&
                     "Scheduling lag: how long a watchdog probe waited before the loop ran it.",
                     MetricType::Histogram);
   for (std::size_t i = 0; i < supervisor.size(); ++i) {
-    const auto& health = *supervisor.loop(i).health();
+    const auto& health = *detail::loop_health(supervisor.loop(i));
     ClientMetric m;
     m.label = {{"loop", std::to_string(i)}};
     std::uint64_t cumulative = 0;

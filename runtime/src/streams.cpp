@@ -217,7 +217,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<void> acceptor_keepalive, tcp:
     // Sockets belong to one io_context: move the descriptor to the target loop.
     const auto protocol = socket.local_endpoint().protocol();
     const int fd = socket.release();
-    target->shared()->post_control([target, handler, protocol, fd] {
+    detail::loop_shared(*target)->post_control([target, handler, protocol, fd] {
       tcp::socket moved(target->context(), protocol, fd);
       start_connection(*target, handler, std::move(moved));
     });
@@ -302,7 +302,7 @@ void Server::close() {
       continue;
     }
     auto done = detail::make_future_state<void>();
-    const bool posted = a->loop->shared()->post_control([a, done] {
+    const bool posted = detail::loop_shared(*a->loop)->post_control([a, done] {
       boost::system::error_code ignored;
       a->acceptor.close(ignored);  // the pending accept ends with operation_aborted
       done->set_value();

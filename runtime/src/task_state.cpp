@@ -101,7 +101,7 @@ void throw_result_taken() {
 TaskBase::TaskBase(Loop& loop, std::string name, loopvisor::source_location where)
     : id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
       name_(name.empty() ? "Task-" + std::to_string(id_) : std::move(name)),
-      shared_(loop.shared()),
+      shared_(loop_shared(loop)),
       created_(std::chrono::steady_clock::now()),
       where_(where) {}
 

@@ -50,7 +50,7 @@ struct Watchdog::Impl {
 
   // Counts the step still running too, so a loop stuck in one callback reads fully busy.
   static void update_busy_ratio(Probe& p, std::chrono::steady_clock::time_point now) {
-    const auto busy = p.loop->shared()->busy_including_current(now);
+    const auto busy = detail::loop_shared(*p.loop)->busy_including_current(now);
     if (p.busy_at != std::chrono::steady_clock::time_point{} && now > p.busy_at) {
       const double ratio = std::chrono::duration<double>(busy - p.busy_seen).count() /
                            std::chrono::duration<double>(now - p.busy_at).count();
@@ -99,7 +99,7 @@ struct Watchdog::Impl {
       // sync: relaxed; sent_seq is written and read by this thread only.
       const std::uint64_t seq = p.health->sent_seq.load(std::memory_order_relaxed) + 1;
       p.health->sent_seq.store(seq, std::memory_order_relaxed);
-      const bool posted = p.loop->shared()->post_control([health = p.health, sent = now, seq] {
+      const bool posted = detail::loop_shared(*p.loop)->post_control([health = p.health, sent = now, seq] {
         health->answer(seq, std::chrono::steady_clock::now() - sent);
       });
       if (!posted) p.outstanding = false;
@@ -110,7 +110,7 @@ struct Watchdog::Impl {
 Watchdog::Watchdog(std::vector<Loop*> loops, WatchdogOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   if (options.interval.count() <= 0) return;
-  for (Loop* loop : loops) impl_->probes.push_back({loop, loop->health()});
+  for (Loop* loop : loops) impl_->probes.push_back({loop, detail::loop_health(*loop)});
   impl_->last_round.store(Impl::now_ns(), std::memory_order_relaxed);
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
 }

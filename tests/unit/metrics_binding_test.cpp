@@ -26,7 +26,7 @@ TEST(MetricsBinding, MirrorsTheCollectorIntoACallersRegistry) {
   {
     MetricsBinding binding(registry, std::make_shared<RuntimeCollector>(sup), 0ms);  // updated by hand
     for (int i = 0; i < 5; ++i) (void)sup.loop(1).submit([] {}).get(bound);
-    ASSERT_TRUE(eventually([&] { return sup.loop(1).health()->count() >= 3; }));
+    ASSERT_TRUE(eventually([&] { return sup.loop(1).stats().lag_probes >= 3; }));
     sup.shutdown(5s);  // freeze every counter so the two reads below must agree exactly
     binding.update();
     const auto mirrored = serialize_metrics(registry.Collect());

@@ -85,6 +85,7 @@ struct LoopStats {
   double busy_ratio = 0;             ///< share of the last watchdog interval spent busy (0..1)
   std::chrono::nanoseconds lag{0};   ///< last scheduling lag the watchdog measured
   bool stalled = false;              ///< the watchdog's verdict
+  std::uint64_t lag_probes = 0;      ///< watchdog probes the loop has answered
 };
 
 /// An event loop: one boost::asio::io_context run by one thread (asyncio's event loop).
@@ -104,6 +105,15 @@ struct LoopStats {
 /// - a non-loop thread: `run_forever` (one at a time), `close`.
 /// Submitted callables are moved into the loop's queue on the caller's thread, and run and
 /// destroyed on the loop's thread (also when cancelled, or drained at shutdown).
+class Loop;
+
+namespace detail {
+/// The state a loop shares with its tasks, futures and channels (the runtime's own access).
+const std::shared_ptr<LoopShared>& loop_shared(const Loop& loop) noexcept;
+/// Lag and stall state measured by a Watchdog (zero and false without one). Any thread.
+const std::shared_ptr<LoopHealth>& loop_health(const Loop& loop) noexcept;
+}  // namespace detail
+
 class Loop {
  public:
   using clock = std::chrono::steady_clock;
@@ -226,11 +236,6 @@ class Loop {
   /// Queue depth plus active tasks: the load `Placement::least_loaded` compares.
   std::size_t load() const noexcept;
 
-  const std::shared_ptr<detail::LoopShared>& shared() const noexcept { return shared_; }
-
-  /// Lag and stall state measured by a Watchdog (zero and false without one). Any thread.
-  const std::shared_ptr<detail::LoopHealth>& health() const noexcept { return health_; }
-
   /// The pool `to_thread` uses: the supervisor's, or (stand-alone) one the loop creates on
   /// first use with `LoopOptions::blocking_threads` threads and shuts down when it closes.
   /// Any thread.
@@ -239,6 +244,8 @@ class Loop {
  private:
   friend class Supervisor;
   friend class detail::TaskBase;
+  friend const std::shared_ptr<detail::LoopShared>& detail::loop_shared(const Loop& loop) noexcept;
+  friend const std::shared_ptr<detail::LoopHealth>& detail::loop_health(const Loop& loop) noexcept;
   friend AnyTask current_task();
   friend std::shared_ptr<detail::TaskBase> detail::current_task_state();
   friend class detail::TaskScope;
@@ -264,6 +271,11 @@ class Loop {
   std::shared_ptr<detail::LoopHealth> health_ = std::make_shared<detail::LoopHealth>();
   std::unique_ptr<Impl> impl_;
 };
+
+namespace detail {
+inline const std::shared_ptr<LoopShared>& loop_shared(const Loop& loop) noexcept { return loop.shared_; }
+inline const std::shared_ptr<LoopHealth>& loop_health(const Loop& loop) noexcept { return loop.health_; }
+}  // namespace detail
 
 /// asyncio.run_coroutine_threadsafe(coro, loop): the same as loop.run_coroutine_threadsafe(coro).
 template <class T>

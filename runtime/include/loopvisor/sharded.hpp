@@ -102,15 +102,16 @@ class Sharded final : private detail::ShardedBase {
   ThreadFuture<void> on_loop(std::size_t index, F fn) {
     // Outside the bounded inbox: service lifecycle must work while the runtime drains.
     auto state = detail::make_future_state<void>();
-    state->set_producer(supervisor_.loop(index).shared());
-    bool posted = supervisor_.loop(index).shared()->post_control([state, fn = std::move(fn)]() mutable {
-      try {
-        fn();
-        state->set_value();
-      } catch (...) {
-        state->set_exception(std::current_exception());
-      }
-    });
+    state->set_producer(detail::loop_shared(supervisor_.loop(index)));
+    bool posted =
+        detail::loop_shared(supervisor_.loop(index))->post_control([state, fn = std::move(fn)]() mutable {
+          try {
+            fn();
+            state->set_value();
+          } catch (...) {
+            state->set_exception(std::current_exception());
+          }
+        });
     if (!posted) state->set_exception(std::make_exception_ptr(RuntimeClosed("the loop is gone")));
     return ThreadFuture<void>(std::move(state));
   }
