@@ -30,7 +30,7 @@ class AsCompleted {
   AsCompleted(std::vector<Task<T>> tasks, std::optional<std::chrono::steady_clock::duration> timeout)
       : tasks_(detail::distinct(std::move(tasks))) {
     std::vector<std::shared_ptr<detail::TaskBase>> children;
-    for (auto& t : tasks_) children.push_back(t.state());
+    for (auto& t : tasks_) children.push_back(detail::state_of(t));
     watch_ = detail::CompletionWatch::watch(children);
     if (timeout) deadline_ = std::chrono::steady_clock::now() + *timeout;
   }
@@ -56,8 +56,8 @@ class AsCompleted {
     }
     Task<T>& task = tasks_[watch_->finished[watch_->seen++]];
     ++taken_;
-    if (auto e = task.state()->retrieve_exception()) std::rethrow_exception(e);
-    co_return task.state()->read_value();
+    if (auto e = detail::state_of(task)->retrieve_exception()) std::rethrow_exception(e);
+    co_return detail::state_of(task)->read_value();
   }
 
  private:

@@ -44,21 +44,21 @@ boost::asio::awaitable<void> await_children(std::vector<std::shared_ptr<TaskBase
 
 template <class T>
 typename detail::TaskState<T>::Stored take_result(Task<T>& task) {
-  if (auto e = task.state()->retrieve_exception()) std::rethrow_exception(e);
-  return task.state()->read_value();
+  if (auto e = detail::state_of(task)->retrieve_exception()) std::rethrow_exception(e);
+  return detail::state_of(task)->read_value();
 }
 
 template <class T>
 Outcome<T> take_outcome(Task<T>& task) {
   Outcome<T> out;
-  out.error = task.state()->retrieve_exception();
-  if (!out.error) out.value.emplace(task.state()->read_value());
+  out.error = detail::state_of(task)->retrieve_exception();
+  if (!out.error) out.value.emplace(detail::state_of(task)->read_value());
   return out;
 }
 
 template <class... Ts>
 std::vector<std::shared_ptr<TaskBase>> bases(const Task<Ts>&... tasks) {
-  return {tasks.state()...};
+  return {detail::state_of(tasks)...};
 }
 
 }  // namespace detail
@@ -88,7 +88,7 @@ template <class T>
 [[nodiscard]] boost::asio::awaitable<std::vector<typename detail::TaskState<T>::Stored>> gather(
     std::vector<Task<T>> tasks) {
   std::vector<std::shared_ptr<detail::TaskBase>> children;
-  for (auto& t : tasks) children.push_back(t.state());
+  for (auto& t : tasks) children.push_back(detail::state_of(t));
   co_await detail::await_children(std::move(children), true);
   std::vector<typename detail::TaskState<T>::Stored> out;
   out.reserve(tasks.size());
@@ -100,7 +100,7 @@ template <class T>
 [[nodiscard]] boost::asio::awaitable<std::vector<Outcome<T>>> gather(ReturnExceptions,
                                                                      std::vector<Task<T>> tasks) {
   std::vector<std::shared_ptr<detail::TaskBase>> children;
-  for (auto& t : tasks) children.push_back(t.state());
+  for (auto& t : tasks) children.push_back(detail::state_of(t));
   co_await detail::await_children(std::move(children), false);
   std::vector<Outcome<T>> out;
   out.reserve(tasks.size());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loopvisor/detail/lifeline.hpp"
+#include "loopvisor/detail/sharded_base.hpp"
 #include "loopvisor/exception_context.hpp"
 #include "loopvisor/loop.hpp"
 #include "loopvisor/placement.hpp"
@@ -21,14 +22,8 @@
 
 namespace loopvisor {
 
-namespace detail {
-/// A Sharded<S> as the supervisor sees it: something to stop, in reverse order, at shutdown.
-class ShardedBase {
- public:
-  virtual ~ShardedBase() = default;
-  virtual void stop_shards() noexcept = 0;
-};
-}  // namespace detail
+template <class S>
+class Sharded;
 
 struct SupervisorOptions {
   /// Number of loops; 0 means one per hardware thread.
@@ -154,12 +149,13 @@ class Supervisor {
   /// The pool behind to_thread on every loop; shut down after the loops by shutdown().
   BlockingPool& blocking_pool() const noexcept { return *blocking_; }
 
-  // Used by Sharded<S>.
-  void add_service(detail::ShardedBase* service);
-  void remove_service(detail::ShardedBase* service) noexcept;
-
  private:
   friend class RuntimeCollector;
+  template <class S>
+  friend class Sharded;
+  // A Sharded<S> registers itself to be stopped, in reverse order, at shutdown.
+  void add_service(detail::ShardedBase* service);
+  void remove_service(detail::ShardedBase* service) noexcept;
   struct Threads;
   void check_open() const;
 

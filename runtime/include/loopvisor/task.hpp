@@ -21,6 +21,15 @@
 
 namespace loopvisor {
 
+template <class T>
+class Task;
+
+namespace detail {
+/// The task's shared state, for the runtime's combinators (not part of the public API).
+template <class T>
+const std::shared_ptr<TaskState<T>>& state_of(const Task<T>& task) noexcept;
+}  // namespace detail
+
 /// A handle to a task (asyncio.Task): a coroutine running on one loop, created by
 /// `Loop::create_task` (or `create_task` on the current loop). Copies share the task.
 ///
@@ -120,7 +129,8 @@ class Task {
         token, state_);
   }
 
-  const std::shared_ptr<State>& state() const noexcept { return state_; }
+  /// The runtime's own access to the shared state (detail::state_of).
+  friend const std::shared_ptr<State>& detail::state_of<T>(const Task<T>& task) noexcept;
 
   friend bool operator==(const Task& a, const Task& b) noexcept { return a.state_ == b.state_; }
 
@@ -153,7 +163,7 @@ class AnyTask {
   AnyTask() = default;
   explicit AnyTask(std::shared_ptr<detail::TaskBase> state) : state_(std::move(state)) {}
   template <class T>
-  AnyTask(const Task<T>& task) : state_(task.state()) {}  // NOLINT(google-explicit-constructor)
+  AnyTask(const Task<T>& task) : state_(detail::state_of(task)) {}  // NOLINT(google-explicit-constructor)
 
   bool valid() const noexcept { return state_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
@@ -174,6 +184,13 @@ class AnyTask {
   }
   std::shared_ptr<detail::TaskBase> state_;
 };
+
+namespace detail {
+template <class T>
+const std::shared_ptr<TaskState<T>>& state_of(const Task<T>& task) noexcept {
+  return task.state_;
+}
+}  // namespace detail
 
 /// On a loop: a task for `coro` on the current loop (asyncio.create_task).
 template <class T>

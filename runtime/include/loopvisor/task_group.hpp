@@ -71,7 +71,7 @@ class TaskGroup {
                       loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
     Task<T> task = loop_->create_task(std::move(coro), std::move(name), where);
-    adopt(task.state());
+    adopt(detail::state_of(task));
     return task;
   }
 

@@ -39,6 +39,15 @@ namespace loopvisor {
 /// loop thread, or the thread calling `cancel()`), or at once on the caller if already done;
 /// they must be quick and must not throw (a throw is logged).
 template <class T>
+class ThreadFuture;
+
+namespace detail {
+/// The future's shared state, for the runtime's own composition (not part of the public API).
+template <class T>
+const std::shared_ptr<FutureState<T>>& state_of(const ThreadFuture<T>& future) noexcept;
+}  // namespace detail
+
+template <class T>
 class [[nodiscard]] ThreadFuture {
  public:
   using value_type = T;
@@ -122,8 +131,8 @@ class [[nodiscard]] ThreadFuture {
         token, state_);
   }
 
-  /// The shared state (for the runtime's own composition).
-  const std::shared_ptr<State>& state() const noexcept { return state_; }
+  /// The runtime's own access to the shared state (detail::state_of).
+  friend const std::shared_ptr<State>& detail::state_of<T>(const ThreadFuture<T>& future) noexcept;
 
  private:
   State& checked() const {
@@ -191,6 +200,11 @@ class [[nodiscard]] ThreadFuture {
 };
 
 namespace detail {
+template <class T>
+const std::shared_ptr<FutureState<T>>& state_of(const ThreadFuture<T>& future) noexcept {
+  return future.state_;
+}
+
 template <class T>
 std::shared_ptr<FutureState<T>> make_future_state() {
   return std::make_shared<FutureState<T>>();

@@ -67,8 +67,8 @@ class Timeout {
     detail::enter(*state_);
     auto task = Loop::current().create_task(std::move(body), "timeout");
     auto state = state_;
-    co_await detail::run_until_deadline(state, task.state());
-    detail::throw_if_expired(*state, *task.state());
+    co_await detail::run_until_deadline(state, detail::state_of(task));
+    detail::throw_if_expired(*state, *detail::state_of(task));
     co_return co_await task.async_wait();
   }
 

@@ -58,7 +58,7 @@ template <class T>
   if (tasks.empty()) throw InvalidStateError("wait() needs at least one task; got an empty set");
   tasks = detail::distinct(std::move(tasks));  // asyncio takes a set: a task given twice counts once
   std::vector<std::shared_ptr<detail::TaskBase>> children;
-  for (auto& t : tasks) children.push_back(t.state());
+  for (auto& t : tasks) children.push_back(detail::state_of(t));
   auto watch = detail::CompletionWatch::watch(children);
   bool (*stop)(const detail::CompletionWatch&) = nullptr;
   switch (when) {
@@ -116,8 +116,8 @@ template <class T>
     auto state = std::make_shared<detail::DeadlineState>();
     state->when = std::chrono::steady_clock::now() + timeout;
     detail::enter(*state);
-    co_await detail::run_until_deadline(state, task.state());
-    detail::throw_if_expired(*state, *task.state());
+    co_await detail::run_until_deadline(state, detail::state_of(task));
+    detail::throw_if_expired(*state, *detail::state_of(task));
   }
   co_return co_await task.async_wait();
 }
@@ -126,7 +126,7 @@ template <class T>
 /// task (asyncio.shield). The awaiting coroutine gets CancelledError; the task runs on.
 template <class T>
 [[nodiscard]] boost::asio::awaitable<T> shield(Task<T> task) {
-  auto watch = detail::CompletionWatch::watch({task.state()});
+  auto watch = detail::CompletionWatch::watch({detail::state_of(task)});
   co_await detail::await_condition(
       watch, [](const detail::CompletionWatch& w) { return w.all_done(); }, std::nullopt);
   co_return co_await task.async_wait();

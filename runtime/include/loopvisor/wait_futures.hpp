@@ -44,9 +44,9 @@ template <class T>
     if (!f.valid())
       throw InvalidStateError("wait_futures: a future has no state (default-constructed or moved from)");
     bool seen = false;
-    for (auto& s : states) seen = seen || s == f.state();
+    for (auto& s : states) seen = seen || s == detail::state_of(f);
     if (seen) continue;
-    states.push_back(f.state());
+    states.push_back(detail::state_of(f));
     distinct.push_back(std::move(f));
   }
   detail::wait_states(states, when, timeout);

@@ -83,9 +83,9 @@ ThreadFuture<T> Loop::run_coroutine_threadsafe(boost::asio::awaitable<T> coro, s
       [this, future, link, coro = std::move(coro), name = std::move(name), where]() mutable {
         if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
         Task<T> task = create_task(std::move(coro), std::move(name), where);
-        auto* raw = task.state().get();
+        auto* raw = detail::state_of(task).get();
         raw->add_hook([future, raw] { detail::complete_from_task(*future, *raw); });
-        link->set(task.state());
+        link->set(detail::state_of(task));
       },
       where);
   return ThreadFuture<T>(std::move(future));
