@@ -1,4 +1,4 @@
-// Benchmarks of DESIGN.md's workloads W1-W4 and W6: loopvisor next to raw Asio in one run.
+// Benchmarks of workloads W1-W4 and W6 (docs/benchmarks.md): loopvisor next to raw Asio in one run.
 #include <benchmark/benchmark.h>
 
 #include <atomic>

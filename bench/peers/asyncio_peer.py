@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Python asyncio (and uvloop, when installed) on DESIGN.md's workloads, for ratio reports.
+"""Python asyncio (and uvloop, when installed) on the workloads of docs/benchmarks.md, for ratio reports.
 
 Prints one JSON object per line: {"peer": ..., "workload": ..., "items_per_second": ...}.
 Counts are smaller than the C++ runs (Python is slower); rates are what get compared.

@@ -1,4 +1,5 @@
-// DESIGN.md's asyncio scenarios 1, 6 and 7, scaled down, as behaviour checks.
+// The asyncio tutorial's scenarios 1, 6 and 7 (docs/asyncio-to-loopvisor.md), scaled down, as behaviour
+// checks.
 #include <gtest/gtest.h>
 
 #include <atomic>
