@@ -46,7 +46,7 @@ concept coroutine_function = std::invocable < std::decay_t<F>
 
 struct LoopOptions {
   /// Thread and metrics name; empty means "loop-<index>".
-  std::string name;
+  std::string name{};
   /// Position in its supervisor (the metrics label); 0 for a standalone loop.
   std::size_t index = 0;
   /// Capacity of the cross-thread submission queue, rounded up to a power of two. When it is
@@ -55,7 +55,7 @@ struct LoopOptions {
   /// Cross-thread callbacks run per turn before timers and I/O get their chance.
   std::size_t drain_batch = 256;
   /// Called for each unhandled failure on this loop; empty means log_exception.
-  ExceptionHandler exception_handler;
+  ExceptionHandler exception_handler{};
   /// A callback or task step holding the loop longer than this is logged and counted
   /// (LoopStats::slow_callbacks); zero turns the check off.
   std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);

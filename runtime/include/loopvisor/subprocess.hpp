@@ -13,28 +13,28 @@ namespace loopvisor {
 
 /// Per-child resource limits (setrlimit in the child, soft = hard); unset: inherited.
 struct ResourceLimits {
-  std::optional<std::uint64_t> cpu_seconds;          ///< RLIMIT_CPU: SIGXCPU, then SIGKILL
-  std::optional<std::uint64_t> address_space_bytes;  ///< RLIMIT_AS: allocations fail past it
-  std::optional<std::uint64_t> open_files;           ///< RLIMIT_NOFILE
-  std::optional<std::uint64_t> processes;            ///< RLIMIT_NPROC (counted per user)
+  std::optional<std::uint64_t> cpu_seconds{};          ///< RLIMIT_CPU: SIGXCPU, then SIGKILL
+  std::optional<std::uint64_t> address_space_bytes{};  ///< RLIMIT_AS: allocations fail past it
+  std::optional<std::uint64_t> open_files{};           ///< RLIMIT_NOFILE
+  std::optional<std::uint64_t> processes{};            ///< RLIMIT_NPROC (counted per user)
 };
 
 struct SubprocessOptions {
   /// Stop the child's process group and raise TimeoutError if it runs longer.
-  std::optional<std::chrono::steady_clock::duration> timeout;
+  std::optional<std::chrono::steady_clock::duration> timeout{};
   /// Written to the child's stdin, which is then closed.
-  std::string input;
+  std::string input{};
   /// Working directory; empty means the caller's.
-  std::string cwd;
+  std::string cwd{};
   /// Keep at most this many bytes of each of stdout and stderr; the rest is read and
   /// discarded (the child never blocks on a full pipe) and the result says it was cut.
   /// Unset: keep everything.
-  std::optional<std::size_t> max_output_bytes;
+  std::optional<std::size_t> max_output_bytes{};
   /// The child's whole environment, as "NAME=value" entries; unset: the caller's environment.
   /// PATH is searched in this environment's PATH when it has one.
-  std::optional<std::vector<std::string>> env;
+  std::optional<std::vector<std::string>> env{};
   /// setrlimit in the child before exec.
-  ResourceLimits limits;
+  ResourceLimits limits{};
   /// On cancellation or timeout the group gets SIGTERM, and SIGKILL after this long.
   std::chrono::steady_clock::duration kill_grace = std::chrono::seconds(1);
   /// After the child has exited and its group is killed, how long to wait for end of file on

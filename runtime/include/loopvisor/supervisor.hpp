@@ -32,7 +32,7 @@ struct SupervisorOptions {
   std::size_t drain_batch = 256;
   Placement placement = Placement::round_robin;
   /// CPU of loop i is cpu_affinity[i % size]; empty means no pinning.
-  std::vector<int> cpu_affinity;
+  std::vector<int> cpu_affinity{};
   /// Loop i's thread is named prefix + i (at most 15 characters in all, as Linux allows).
   std::string thread_name_prefix = "lv-loop-";
   /// Grace used by the destructor when shutdown() was not called.
@@ -40,9 +40,9 @@ struct SupervisorOptions {
   /// How long cancelled tasks get to unwind before they are abandoned.
   std::chrono::milliseconds cancel_timeout = std::chrono::seconds(5);
   /// Handler for every loop; empty means log_exception.
-  ExceptionHandler exception_handler;
+  ExceptionHandler exception_handler{};
   /// Lag probes and stall detection (see Watchdog); an interval of zero turns it off.
-  WatchdogOptions watchdog;
+  WatchdogOptions watchdog{};
   /// See LoopOptions::slow_callback_threshold.
   std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);
   /// The blocking pool shared by the loops (to_thread): threads and pending-job bound.
@@ -56,11 +56,11 @@ struct SupervisorOptions {
   /// a tracing context, an allocator arena or thread-locals (Tokio's on_thread_start). Hooks of
   /// different loops run concurrently. If one throws, the constructor stops every loop and
   /// rethrows the first such exception.
-  std::function<void(Loop&)> on_loop_thread_start;
+  std::function<void(Loop&)> on_loop_thread_start{};
   /// Called on each loop's own thread after its loop has finished for good (in shutdown, or
   /// when a failed start is unwound), just before the thread ends; only on threads whose start
   /// hook returned. A throw is logged, and the thread ends as usual.
-  std::function<void(Loop&)> on_loop_thread_stop;
+  std::function<void(Loop&)> on_loop_thread_stop{};
 };
 
 /// Owns N loops, each run by its own boost::thread (named, optionally pinned), started by the

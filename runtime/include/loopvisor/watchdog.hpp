@@ -19,7 +19,7 @@ struct WatchdogOptions {
   std::chrono::milliseconds stall_threshold = std::chrono::milliseconds(1000);
   /// Called on the watchdog thread after each round of probes. It must return quickly: while
   /// it runs no loop is probed (tests use it to freeze the watchdog on purpose).
-  std::function<void()> on_round;
+  std::function<void()> on_round{};
 };
 
 /// Every `interval`, posts a probe to each loop (outside the bounded inbox) and records how
