@@ -36,15 +36,13 @@ class ChannelState : public std::enable_shared_from_this<ChannelState<T>> {
   /// Moves `value` in only when it returns `sent`.
   SendStatus try_send(T& value) {
     bool wake = false;
+    SendStatus status;
     {
       lock_guard g(mu_);
-      if (closed_) return SendStatus::closed;
-      if (items_.size() >= capacity_) return SendStatus::full;
-      items_.push_back(std::move(value));
-      wake = wake_needed();
+      status = push_locked(value, wake);
     }
     if (wake) post_wake();
-    return SendStatus::sent;
+    return status;
   }
 
   /// Plain thread: waits up to `timeout` for space. `full` means the timeout passed.
@@ -57,18 +55,16 @@ class ChannelState : public std::enable_shared_from_this<ChannelState<T>> {
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool wake = false;
+    SendStatus status;
     {
       unique_lock lock(mu_);
       ++blocked_senders_;
       space_.wait_until(lock, deadline, [&] { return closed_ || items_.size() < capacity_; });
       --blocked_senders_;
-      if (closed_) return SendStatus::closed;
-      if (items_.size() >= capacity_) return SendStatus::full;
-      items_.push_back(std::move(value));
-      wake = wake_needed();
+      status = push_locked(value, wake);
     }
     if (wake) post_wake();
-    return SendStatus::sent;
+    return status;
   }
 
   /// Coroutine on any loop: waits for space without blocking its thread. RuntimeClosed if the
@@ -79,10 +75,10 @@ class ChannelState : public std::enable_shared_from_this<ChannelState<T>> {
       Future<void> space;  // on the sender's loop
       {
         unique_lock lock(mu_);
-        if (closed_) throw RuntimeClosed("Channel is closed; the value was not sent");
-        if (items_.size() < capacity_) {
-          items_.push_back(std::move(value));
-          const bool wake = wake_needed();
+        bool wake = false;
+        const SendStatus status = push_locked(value, wake);
+        if (status == SendStatus::closed) throw RuntimeClosed("Channel is closed; the value was not sent");
+        if (status == SendStatus::sent) {
           lock.unlock();
           if (wake) post_wake();
           co_return;
@@ -157,6 +153,16 @@ class ChannelState : public std::enable_shared_from_this<ChannelState<T>> {
     std::shared_ptr<LoopShared> loop;
     Future<void> space;
   };
+
+  /// With mu_ held: takes `value` if the channel is open and has room; `wake` tells whether a
+  /// receiver wake-up must be posted (after unlocking).
+  SendStatus push_locked(T& value, bool& wake) {
+    if (closed_) return SendStatus::closed;
+    if (items_.size() >= capacity_) return SendStatus::full;
+    items_.push_back(std::move(value));
+    wake = wake_needed();
+    return SendStatus::sent;
+  }
 
   bool wake_needed() {  // with mu_ held
     if (receivers_waiting_ == 0 || wake_posted_) return false;
