@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "loopvisor/supervisor.hpp"
 #include "test_support.hpp"
 
@@ -82,6 +86,28 @@ TEST(CancellationToken, HoldsTasksWeaklyAndFinishedTasksAreLeftAlone) {
     EXPECT_TRUE(token.cancel());
     EXPECT_EQ(done.result(), 5) << "a finished task keeps its result";
   });
+}
+
+TEST(CancellationToken, AttachingRacingACancelNeverLeavesATaskRunning) {
+  Supervisor sup(SupervisorOptions{.loops = 2});
+  CancellationToken token;
+  std::vector<std::thread> starters;
+  std::mutex mu;
+  std::vector<ThreadFuture<int>> futures;
+  for (int t = 0; t < 3; ++t) {
+    starters.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        auto f = sup.loop((t + i) % 2).run_coroutine_threadsafe(sleeper_attached(token));
+        std::lock_guard g(mu);
+        futures.push_back(std::move(f));
+      }
+    });
+  }
+  std::thread canceller([&] { token.cancel("race"); });
+  for (auto& s : starters) s.join();
+  canceller.join();
+  // Whether a task attached before or after the cancel, it ends cancelled: none sleeps on.
+  for (auto& f : futures) EXPECT_THROW((void)f.get(bound), CancelledError);
 }
 
 }  // namespace
