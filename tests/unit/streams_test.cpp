@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -196,6 +202,168 @@ TEST(Streams, AnUnknownNameIsAClearError) {
   } catch (const boost::system::system_error& e) {
     EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos) << e.what();
   }
+}
+
+// A fresh directory for socket files, removed with everything in it.
+struct TempDir {
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "lv-streams-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+  std::filesystem::path path;
+};
+
+bool is_socket_file(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+asio::awaitable<std::string> ask_unix(std::string path, std::string line) {
+  Stream s = co_await open_unix_connection(path);
+  co_await s.write(line);
+  std::string answer = co_await s.readline();
+  s.write_eof();
+  co_return answer;
+}
+
+TEST(Streams, UnixServerAnswersOnEveryLoopAndRemovesItsFileOnClose) {
+  TempDir dir;
+  const std::string path = dir.file("echo.sock");
+  Supervisor server_side(SupervisorOptions{.loops = 2});
+  auto server = start_unix_server(server_side, path, echo_lines);
+  EXPECT_EQ(server->path(), path);
+  EXPECT_EQ(server->port(), 0);
+  EXPECT_FALSE(server->reuse_port()) << "one acceptor on loop 0 spreads Unix connections";
+  EXPECT_TRUE(is_socket_file(path));
+  LoopThread client;
+  std::set<std::string> loops_seen;
+  for (int i = 0; i < 6; ++i) {
+    const std::string answer =
+        client->run_coroutine_threadsafe(ask_unix(path, "u" + std::to_string(i) + "\n")).get(bound);
+    EXPECT_EQ(answer.substr(answer.find(':') + 1), "u" + std::to_string(i) + "\n");
+    loops_seen.insert(answer.substr(0, answer.find(':')));
+  }
+  EXPECT_EQ(loops_seen.size(), 2u) << "connections are served across the loops";
+  EXPECT_TRUE(eventually([&] { return server->accepted() == 6; }));
+  server->close();
+  EXPECT_FALSE(std::filesystem::exists(path)) << "close removes the socket file it bound";
+  EXPECT_THROW(client->run_coroutine_threadsafe(ask_unix(path, "late\n")).get(bound),
+               boost::system::system_error);
+}
+
+TEST(Streams, UnixServerReplacesAStaleSocketButNeverAnotherFile) {
+  TempDir dir;
+  const std::string path = dir.file("stale.sock");
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  {
+    // A socket file left by a server that died: bound, never unlinked.
+    asio::io_context scratch;
+    asio::local::stream_protocol::acceptor left_behind(scratch, asio::local::stream_protocol::endpoint(path));
+  }
+  ASSERT_TRUE(is_socket_file(path));
+  auto server = start_unix_server(sup, path, echo_lines);
+  LoopThread client;
+  EXPECT_EQ(client->run_coroutine_threadsafe(ask_unix(path, "again\n")).get(bound), "0:again\n");
+  server.reset();
+
+  const std::string regular = dir.file("data.txt");
+  std::ofstream(regular) << "keep me";
+  try {
+    (void)start_unix_server(sup, regular, echo_lines);
+    ADD_FAILURE() << "expected an error for a path holding a regular file";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a socket"), std::string::npos) << e.what();
+  }
+  std::ifstream kept(regular);
+  std::string content;
+  std::getline(kept, content);
+  EXPECT_EQ(content, "keep me");
+}
+
+TEST(Streams, UnixServerLeavesAFileThatReplacedItsOwn) {
+  TempDir dir;
+  const std::string path = dir.file("replaced.sock");
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto first = start_unix_server(sup, path, echo_lines);
+  auto second = start_unix_server(sup, path, echo_lines);  // replaces the first one's file
+  first->close();
+  EXPECT_TRUE(is_socket_file(path)) << "the first server must not remove the second one's socket";
+  LoopThread client;
+  EXPECT_EQ(client->run_coroutine_threadsafe(ask_unix(path, "2nd\n")).get(bound), "0:2nd\n");
+}
+
+TEST(Streams, AbstractUnixSocketsWork) {
+  const std::string name = std::string(1, '\0') + "loopvisor-test-" + std::to_string(::getpid());
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_unix_server(sup, name, echo_lines);
+  LoopThread client;
+  EXPECT_EQ(client->run_coroutine_threadsafe(ask_unix(name, "abstract\n")).get(bound), "0:abstract\n");
+}
+
+TEST(Streams, UnixPathErrorsNameTheProblem) {
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  EXPECT_THROW((void)start_unix_server(sup, std::string(200, 'x'), echo_lines), std::invalid_argument);
+  EXPECT_THROW((void)start_unix_server(sup, "", echo_lines), std::invalid_argument);
+  LoopThread client;
+  try {
+    (void)client->run_coroutine_threadsafe(open_unix_connection("/nonexistent/lv.sock")).get(bound);
+    ADD_FAILURE() << "expected a connection error";
+  } catch (const boost::system::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/lv.sock"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)client->run_coroutine_threadsafe(open_unix_connection(std::string(200, 'y'))).get(bound),
+               std::invalid_argument);
+}
+
+TEST(Streams, UnixReadsAreCancellableAndTcpAccessorsRefuseClearly) {
+  TempDir dir;
+  const std::string path = dir.file("silent.sock");
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_unix_server(sup, path, silent);
+  LoopThread client;
+  auto f = client->run_coroutine_threadsafe([](std::string p) -> asio::awaitable<void> {
+    Stream s = co_await open_unix_connection(p);
+    EXPECT_NE(s.transport().unix_socket(), nullptr);
+    EXPECT_EQ(s.transport().tcp_socket(), nullptr);
+    EXPECT_THROW((void)s.socket(), InvalidStateError);
+    EXPECT_THROW((void)s.remote_endpoint(), InvalidStateError);
+    auto scope = timeout(10ms);
+    EXPECT_THROW((void)co_await scope.run(s.read()), TimeoutError);
+    auto reader =
+        create_task([](Stream* st) -> asio::awaitable<std::string> { co_return co_await st->read(); }(&s));
+    co_await yield_now();
+    reader.cancel();
+    EXPECT_THROW((void)co_await reader.async_wait(), CancelledError);
+    Stream moved = std::move(s);
+    EXPECT_FALSE(s.is_open());  // NOLINT(bugprone-use-after-move): what a moved-from Stream says
+    EXPECT_THROW((void)co_await s.read(), InvalidStateError);
+    EXPECT_TRUE(moved.is_open());
+  }(path));
+  f.get(bound);
+}
+
+TEST(Streams, ReleaseTransportRefusesToDropBufferedBytes) {
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_server(sup, any_local, send_and_close);
+  LoopThread client;
+  auto f = client->run_coroutine_threadsafe([](std::uint16_t port) -> asio::awaitable<void> {
+    Stream s = co_await open_connection("127.0.0.1", port);
+    EXPECT_EQ(co_await s.read_exactly(1), "a");
+    EXPECT_GT(s.buffered(), 0u);
+    EXPECT_THROW((void)s.release_transport(), InvalidStateError);
+    (void)co_await s.read_all();
+    auto transport = s.release_transport();
+    EXPECT_NE(transport, nullptr);
+    EXPECT_FALSE(s.is_open());
+    EXPECT_THROW((void)Stream(std::unique_ptr<Transport>()), std::invalid_argument);
+  }(server->port()));
+  f.get(bound);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@
 #include "loopvisor/task_status.hpp"
 #include "loopvisor/thread_future.hpp"
 #include "loopvisor/timeout.hpp"
+#include "loopvisor/transport.hpp"
 #include "loopvisor/version.hpp"
 #include "loopvisor/wait.hpp"
 #include "loopvisor/wait_futures.hpp"
