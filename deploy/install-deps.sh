@@ -21,6 +21,8 @@ packages=(
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
   # logging (spdlog brings fmt, since GCC 12 has no <format>)
   libspdlog-dev libfmt-dev
+  # TLS streams (the loopvisor::tls target, on Asio's OpenSSL support); the daemon does not link it
+  libssl-dev
   # metrics and config (used by the daemon)
   prometheus-cpp-dev libtomlplusplus-dev
   # tests and benchmarks; clang with its libFuzzer runtime for the config fuzz test

@@ -196,6 +196,10 @@ void Stream::close() noexcept {
   if (transport_) transport_->close();
 }
 
+asio::awaitable<void> Stream::aclose() {
+  if (transport_) co_await transport_->aclose();
+}
+
 namespace {
 
 // Name resolution off the loop: getaddrinfo blocks, and Asio's own async_resolve runs it on a

@@ -60,6 +60,9 @@ class Stream {
   /// Half-closes the sending side (write_eof). TLS cannot: it throws loopvisor::Error.
   void write_eof();
   void close() noexcept;
+  /// Closes after the transport's closing exchange: TLS sends close_notify first (asyncio's
+  /// writer.close() and `await writer.wait_closed()`). Other transports: close().
+  [[nodiscard]] boost::asio::awaitable<void> aclose();
   bool is_open() const noexcept { return transport_ && transport_->is_open(); }
   /// True once the peer's end of stream was read.
   bool at_eof() const noexcept { return eof_ && buffer_.empty(); }

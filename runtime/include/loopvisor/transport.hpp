@@ -28,6 +28,12 @@ class Transport {
   /// Half-closes the sending side, or throws loopvisor::Error if the transport cannot.
   virtual void write_eof() = 0;
   virtual void close() noexcept = 0;
+  /// Closes after a transport's closing exchange (TLS: close_notify), bounded by the
+  /// transport; never throws but CancelledError. Default: close().
+  [[nodiscard]] virtual boost::asio::awaitable<void> aclose() {
+    close();
+    co_return;
+  }
   [[nodiscard]] virtual bool is_open() const noexcept = 0;
   /// The peer, for diagnostics: "address:port" or the socket's path.
   [[nodiscard]] virtual std::string peer_name() const = 0;
