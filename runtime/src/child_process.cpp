@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "loopvisor/errors.hpp"
@@ -251,6 +252,22 @@ std::string find_in_path(const std::string& program, std::string_view path) {
     path.remove_prefix(colon + 1);
   }
   return {};
+}
+
+std::string search_path(const std::string& program, const std::optional<std::vector<std::string>>& env,
+                        const char* who) {
+  std::string_view path;
+  if (env) {
+    for (const auto& entry : *env) {
+      if (entry.starts_with("PATH=")) path = std::string_view(entry).substr(5);
+    }
+  } else if (const char* p = std::getenv("PATH")) {
+    path = p;
+  }
+  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
+  auto found = detail::find_in_path(program, path);
+  if (found.empty()) throw Error(fmt::format("{}: '{}' was not found in PATH", who, program));
+  return found;
 }
 
 }  // namespace loopvisor::detail

@@ -83,4 +83,10 @@ class ChildProcess {
 /// colon-separated list); "" when there is none.
 std::string find_in_path(const std::string& program, std::string_view path);
 
+/// `program` resolved as find_in_path does, in the PATH of `env` (unset: this process's PATH;
+/// no PATH: /usr/local/bin:/usr/bin:/bin). Throws loopvisor::Error "`who`: 'program' was not
+/// found in PATH".
+std::string search_path(const std::string& program, const std::optional<std::vector<std::string>>& env,
+                        const char* who);
+
 }  // namespace loopvisor::detail

@@ -20,6 +20,7 @@
 #include <cstdlib>
 
 #include "child_process.hpp"
+#include "exit_watch.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/gather.hpp"
 #include "loopvisor/loop.hpp"
@@ -29,17 +30,12 @@ namespace loopvisor {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+using detail::ExitWatch;
+using detail::uncancellable;
 
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-/// A completion token whose operation task cancellation cannot reach: for the clean-up that
-/// must finish after a cancel (stopping and reaping the child).
-auto uncancellable(boost::system::error_code& ec) {
-  return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                      asio::redirect_error(asio::use_awaitable, ec));
-}
 
 /// What one output pipe delivered: at most `limit` bytes, and whether there was more.
 struct Drained {
@@ -84,81 +80,6 @@ asio::awaitable<bool> feed(std::shared_ptr<asio::local::stream_protocol::socket>
   co_return closed;
 }
 
-/// Watches the child's exit without reaping it: a pidfd in the loop's reactor where the kernel
-/// has pidfd_open (Linux 5.3), else a 10 ms poll.
-class ExitWatch {
- public:
-  ExitWatch(const asio::any_io_executor& executor, detail::ChildProcess& child)
-      : child_(child), executor_(executor) {
-    // Out of descriptors for the copy: fall back to polling rather than fail the child.
-    if (const int fd = child.pidfd() >= 0 ? ::dup(child.pidfd()) : -1; fd >= 0) {
-      pidfd_ = std::make_shared<asio::posix::stream_descriptor>(executor, fd);
-    }
-  }
-
-  /// True once exited; false when `limit` passed first. `cancellable`: a task cancellation
-  /// ends the wait with CancelledError; otherwise it cannot reach it.
-  asio::awaitable<bool> wait(std::optional<Clock::duration> limit, bool cancellable) {
-    const auto deadline = limit ? Clock::now() + *limit : Clock::time_point::max();
-    boost::system::error_code ec;
-    if (pidfd_) {
-      // The timer's handler holds the descriptor weakly: it may run after this frame is gone.
-      auto expired = std::make_shared<bool>(false);
-      asio::steady_timer timer(executor_);
-      if (limit) {
-        timer.expires_at(deadline);
-        timer.async_wait([weak = std::weak_ptr(pidfd_), expired](boost::system::error_code tec) {
-          if (tec) return;
-          *expired = true;
-          if (auto fd = weak.lock()) fd->cancel();
-        });
-      }
-      if (cancellable) {
-        co_await pidfd_->async_wait(asio::posix::descriptor_base::wait_read,
-                                    asio::redirect_error(asio::use_awaitable, ec));
-      } else {
-        co_await pidfd_->async_wait(asio::posix::descriptor_base::wait_read, uncancellable(ec));
-      }
-      timer.cancel();
-      if (!ec || child_.exited()) co_return true;
-      if (*expired) co_return false;
-      if (ec == asio::error::operation_aborted) throw CancelledError("waiting for the child was cancelled");
-      throw boost::system::system_error(ec, "waiting for the child");
-    }
-    for (;;) {
-      if (child_.exited()) co_return true;
-      if (Clock::now() >= deadline) co_return false;
-      asio::steady_timer tick(executor_, std::min(deadline, Clock::now() + std::chrono::milliseconds(10)));
-      if (cancellable) {
-        co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == asio::error::operation_aborted) throw CancelledError("waiting for the child was cancelled");
-      } else {
-        co_await tick.async_wait(uncancellable(ec));
-      }
-    }
-  }
-
- private:
-  detail::ChildProcess& child_;
-  asio::any_io_executor executor_;
-  std::shared_ptr<asio::posix::stream_descriptor> pidfd_;
-};
-
-std::string search_path(const std::string& program, const std::optional<std::vector<std::string>>& env) {
-  std::string_view path;
-  if (env) {
-    for (const auto& entry : *env) {
-      if (entry.starts_with("PATH=")) path = std::string_view(entry).substr(5);
-    }
-  } else if (const char* p = std::getenv("PATH")) {
-    path = p;
-  }
-  if (path.empty()) path = "/usr/local/bin:/usr/bin:/bin";
-  auto found = detail::find_in_path(program, path);
-  if (found.empty()) throw Error(fmt::format("create_subprocess_exec: '{}' was not found in PATH", program));
-  return found;
-}
-
 asio::awaitable<SubprocessResult> run_child(std::shared_ptr<const ChildRequest> request) {
   const auto& argv = request->argv;
   const auto& options = request->options;
@@ -166,7 +87,7 @@ asio::awaitable<SubprocessResult> run_child(std::shared_ptr<const ChildRequest> 
   auto executor = co_await asio::this_coro::executor;
 
   detail::SpawnRequest spawn;
-  spawn.program = search_path(argv[0], options.env);
+  spawn.program = detail::search_path(argv[0], options.env, "create_subprocess_exec");
   spawn.argv = argv;
   spawn.env = options.env;
   spawn.cwd = options.cwd;

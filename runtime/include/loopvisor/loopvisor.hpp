@@ -15,6 +15,7 @@
 #include "loopvisor/metrics.hpp"
 #include "loopvisor/metrics_binding.hpp"
 #include "loopvisor/placement.hpp"
+#include "loopvisor/process.hpp"
 #include "loopvisor/return_when.hpp"
 #include "loopvisor/send_status.hpp"
 #include "loopvisor/sharded.hpp"
