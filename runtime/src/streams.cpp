@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <variant>
@@ -16,6 +17,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -297,15 +299,26 @@ asio::awaitable<void> accept_loop(std::shared_ptr<detail::ServerAcceptor> state,
   auto& acceptor = std::get<typename Protocol::acceptor>(state->acceptor);
   std::size_t next = 0;
   Loop& home = Loop::current();
+  auto backoff = std::chrono::milliseconds(0);
+  asio::steady_timer pause(home.context());
   for (;;) {
     auto accepted_result = co_await acceptor.async_accept(use_tuple);
     auto ec = std::get<0>(accepted_result);
     auto socket = std::move(std::get<1>(accepted_result));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      detail::log(LogLevel::warn, "{}: accept failed: {}", home.name(), ec.message());
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // Out of descriptors (EMFILE/ENFILE) and the like fail again at once while the
+      // connection waits in the backlog: pause accepting (10 ms, doubling up to 1 s) rather
+      // than spin, and keep serving the connections we have.
+      backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+      detail::log(LogLevel::warn, "{}: accept failed: {}; pausing accepts for {} ms", home.name(),
+                  ec.message(), backoff.count());
+      pause.expires_after(backoff);
+      auto [pec] = co_await pause.async_wait(use_tuple);
+      if (pec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;
     }
+    backoff = std::chrono::milliseconds(0);
     // sync: relaxed; a statistic.
     state->accepted.fetch_add(1, std::memory_order_relaxed);
     Loop* target = spread.empty() ? &home : spread[next++ % spread.size()];

@@ -3,10 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -364,6 +370,50 @@ TEST(Streams, ReleaseTransportRefusesToDropBufferedBytes) {
     EXPECT_THROW((void)Stream(std::unique_ptr<Transport>()), std::invalid_argument);
   }(server->port()));
   f.get(bound);
+}
+
+// Counts the server's "accept failed" lines.
+std::atomic<int> accept_failures{0};
+
+TEST(Streams, OutOfDescriptorsTheServerPausesAcceptingThenServesTheWaitingClient) {
+  set_log_sink(
+      [](LogLevel, std::string_view line) {
+        if (line.find("accept failed") != std::string_view::npos) accept_failures.fetch_add(1);
+      },
+      LogLevel::warn);
+  struct RestoreLog {
+    ~RestoreLog() { set_log_sink(nullptr); }
+  } restore_log;
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_server(sup, any_local, echo_lines);
+  asio::io_context io;
+  tcp::socket client(io);
+  client.open(tcp::v4());  // its descriptor is taken before the table fills
+  // Fill the descriptor table (lowered to keep this small), so the server's accept gets EMFILE.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 4096);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> fillers;
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fillers.push_back(fd);
+  client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));  // into the backlog
+  ASSERT_TRUE(eventually([] { return accept_failures.load() >= 1; }))
+      << "accept must have failed with EMFILE";
+  // A spinning accept loop would fail once per turn of the loop: let it turn 200 times.
+  const int failures_before = accept_failures.load();
+  auto turns = sup.loop(0).run_coroutine_threadsafe([]() -> asio::awaitable<void> {
+    for (int i = 0; i < 200; ++i) co_await yield_now();
+  });
+  turns.get(bound);
+  const int failures_during = accept_failures.load() - failures_before;
+  for (int fd : fillers) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_LT(failures_during, 20) << "the accept loop spun instead of pausing";
+  asio::write(client, asio::buffer(std::string("back\n")));
+  asio::streambuf answer;
+  asio::read_until(client, answer, "\n");
+  EXPECT_EQ(std::string(asio::buffers_begin(answer.data()), asio::buffers_end(answer.data())), "0:back\n");
 }
 
 }  // namespace

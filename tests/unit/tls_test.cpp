@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -226,6 +227,28 @@ TEST(Tls, MisuseAndBadFilesAreClearErrors) {
     EXPECT_THROW((void)co_await start_tls(Stream(std::move(a)), trusting_client(), "localhost"),
                  InvalidStateError)
         << "only TCP connections are upgraded";
+  }(server->port()));
+  f.get(bound);
+}
+
+// A plain server that accepts and never answers: the client's handshake waits on it.
+asio::awaitable<void> plain_silent(Stream stream) { (void)co_await stream.read_all(); }
+
+TEST(Tls, AHandshakeThatGetsNoAnswerIsBoundedByATimeout) {
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  auto server = start_server(sup, any_local, plain_silent);
+  LoopThread client;
+  auto f = client->run_coroutine_threadsafe([](std::uint16_t port) -> asio::awaitable<void> {
+    std::optional<Stream> connected;
+    auto scope = timeout(20ms);
+    try {
+      co_await scope.run([](std::uint16_t p, std::optional<Stream>& out) -> asio::awaitable<void> {
+        out.emplace(co_await open_tls_connection("127.0.0.1", p, trusting_client()));
+      }(port, connected));
+      ADD_FAILURE() << "expected TimeoutError";
+    } catch (const TimeoutError&) {
+    }
+    EXPECT_FALSE(connected.has_value());
   }(server->port()));
   f.get(bound);
 }
