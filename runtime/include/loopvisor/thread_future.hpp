@@ -12,6 +12,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "loopvisor/detail/await_op.hpp"
 #include "loopvisor/detail/future_state.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/detail/task_executor.hpp"
@@ -160,33 +161,18 @@ class [[nodiscard]] ThreadFuture {
 
   template <class Handler>
   static void await_state(std::shared_ptr<State> st, Handler handler) {
-    struct Op {
-      Handler handler;
-      std::shared_ptr<State> state;
-      boost::asio::cancellation_slot slot;
-      std::uint64_t awaiter_id = 0;
-      bool cancelled = false;  // cancelled after the result arrived but before it was delivered
-    };
-    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    using Op = detail::AwaitOp<T, Handler, State>;
     auto executor = boost::asio::get_associated_executor(handler);
-    auto op = std::make_shared<Op>(Op{std::move(handler), st, slot, detail::current_task_id(), false});
-    if (slot.is_connected()) {
-      slot.assign([weak = std::weak_ptr<Op>(op)](boost::asio::cancellation_type) {
-        if (auto o = weak.lock()) {
-          // asyncio: a result not yet delivered is dropped; the awaiter sees CancelledError.
-          if (!o->state->cancel()) o->cancelled = true;
-        }
-      });
-    }
+    auto op = std::make_shared<Op>(std::move(handler), std::move(st));
+    // asyncio: a result not yet delivered is dropped; the awaiter sees CancelledError.
+    Op::on_cancellation(op, [](const std::shared_ptr<Op>& o) {
+      if (!o->state->cancel()) o->cancelled = true;
+    });
     detail::LoopShared* home = detail::LoopShared::current();
-    st->listen([op, home, executor]() mutable {
+    op->state->listen([op, home, executor]() mutable {
       auto deliver = [op]() mutable {
-        detail::TaskScope scope(op->awaiter_id);  // the awaiter runs as itself (current_task)
-        if (op->slot.is_connected()) op->slot.clear();
-        std::exception_ptr error = op->cancelled
-                                       ? std::make_exception_ptr(CancelledError("the await was cancelled"))
-                                       : op->state->exception_or_null();
-        detail::complete_with_result<T>(op->handler, error, [&] { return op->state->take_value(); });
+        op->deliver(op->cancelled ? detail::await_cancelled() : op->state->exception_or_null(),
+                    [&] { return op->state->take_value(); });
       };
       if (home != nullptr) {
         home->post_control(std::move(deliver));

@@ -11,8 +11,10 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+
 #include <variant>
 #include <vector>
+#include "loopvisor/detail/await_op.hpp"
 
 #include "loopvisor/detail/callback.hpp"
 #include "loopvisor/detail/done_callbacks.hpp"
@@ -83,29 +85,14 @@ class FutureCore final : public FutureCoreBase {
 template <class T, class Handler>
 void await_core(std::shared_ptr<FutureCore<T>> core, Handler handler) {
   core->require_loop();
-  struct Op {
-    Handler handler;
-    std::shared_ptr<FutureCore<T>> core;
-    boost::asio::cancellation_slot slot;
-    std::uint64_t awaiter_id;
-    bool cancelled = false;  // cancelled after the result was set, before it was delivered
-  };
-  auto slot = boost::asio::get_associated_cancellation_slot(handler);
-  auto op = std::make_shared<Op>(Op{std::move(handler), core, slot, current_task_id(), false});
-  if (slot.is_connected()) {
-    slot.assign([weak = std::weak_ptr<Op>(op)](boost::asio::cancellation_type) {
-      auto o = weak.lock();
-      if (!o) return;
-      if (!o->core->cancel(current_cancel_message())) o->cancelled = true;
-    });
-  }
-  core->add_awaiter([op]() mutable {
-    TaskScope scope(op->awaiter_id);  // the awaiter runs as itself (current_task)
-    if (op->slot.is_connected()) op->slot.clear();
-    std::exception_ptr error = op->cancelled
-                                   ? std::make_exception_ptr(CancelledError("the await was cancelled"))
-                                   : op->core->retrieve();
-    complete_with_result<T>(op->handler, error, [&] { return op->core->value(); });
+  using Op = AwaitOp<T, Handler, FutureCore<T>>;
+  auto op = std::make_shared<Op>(std::move(handler), std::move(core));
+  Op::on_cancellation(op, [](const std::shared_ptr<Op>& o) {
+    if (!o->state->cancel(current_cancel_message())) o->cancelled = true;
+  });
+  op->state->add_awaiter([op]() mutable {
+    op->deliver(op->cancelled ? await_cancelled() : op->state->retrieve(),
+                [&] { return op->state->value(); });
   });
 }
 

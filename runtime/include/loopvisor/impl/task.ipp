@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "loopvisor/detail/await_op.hpp"
 #include "loopvisor/detail/task_executor.hpp"
 
 namespace loopvisor {
@@ -14,25 +15,17 @@ namespace loopvisor {
 template <class T>
 template <class Handler>
 void Task<T>::await_state(std::shared_ptr<State> st, Handler handler) {
-  struct Op {
-    Handler handler;
-    std::shared_ptr<State> state;
-    boost::asio::cancellation_slot slot;
-    std::weak_ptr<detail::TaskBase> awaiter;  // the task suspended here (null: plain coroutine)
-    std::uint64_t awaiter_id = 0;
-    bool cancelled = false;  // the awaiter was cancelled and the awaited task could not be
-    bool delivered = false;  // the handler was invoked (once only)
+  using Op = detail::AwaitOp<T, Handler, State>;
+  const std::weak_ptr<detail::TaskBase> awaiter = detail::current_task_state();  // null: plain coroutine
+  auto op = std::make_shared<Op>(std::move(handler), st);
+  auto cancelled_error = [awaiter] {
+    auto a = awaiter.lock();
+    return a ? a->cancelled_error() : detail::await_cancelled();
   };
-  auto slot = boost::asio::get_associated_cancellation_slot(handler);
-  auto awaiter = detail::current_task_state();
-  const std::uint64_t awaiter_id = detail::current_task_id();
-  auto op = std::make_shared<Op>(Op{std::move(handler), st, slot, awaiter, awaiter_id, false});
   auto fail = [](const std::shared_ptr<Op>& o, std::exception_ptr e) {
     // Posted, never inline: the awaiting coroutine may not have suspended yet.
     boost::asio::post(boost::asio::get_associated_executor(o->handler), [o, e]() mutable {
-      if (std::exchange(o->delivered, true)) return;
-      if (o->slot.is_connected()) o->slot.clear();
-      detail::complete_with_result<T>(o->handler, e, []() -> T { throw std::logic_error("unreachable"); });
+      o->deliver(e, []() -> T { throw std::logic_error("unreachable"); });
     });
   };
   if (!st->shared()->is_current()) {
@@ -42,43 +35,26 @@ void Task<T>::await_state(std::shared_ptr<State> st, Handler handler) {
                  "its ThreadFuture instead")));
     return;
   }
-  if (awaiter == st) {
+  if (awaiter.lock() == st) {
     // asyncio raises RuntimeError here; waiting would never end and a cancel would loop.
     fail(op, std::make_exception_ptr(InvalidStateError(
                  "Task '" + st->name() + "' (#" + std::to_string(st->id()) + ") cannot await on itself")));
     return;
   }
-  if (slot.is_connected()) {
-    // asyncio: cancelling the awaiter cancels the awaited task (with the awaiter's message);
-    // the awaiter then completes when the task has unwound. If the task had already ended,
-    // the awaiter gets CancelledError instead of a result it has not seen yet.
-    slot.assign([weak = std::weak_ptr<Op>(op), fail](boost::asio::cancellation_type) {
-      auto o = weak.lock();
-      if (!o || o->delivered) return;
-      std::string message;
-      auto a = o->awaiter.lock();
-      if (a) message = a->cancel_message();
-      if (o->state->cancel(std::move(message))) return;
-      o->cancelled = true;
-      if (!o->state->is_terminal()) {
-        // A cycle of awaits: the awaited task is the one being cancelled. Fail this await now.
-        fail(o,
-             a ? a->cancelled_error() : std::make_exception_ptr(CancelledError("the await was cancelled")));
-      }
-    });
-  }
-  st->add_awaiter([op]() mutable {
-    if (std::exchange(op->delivered, true)) return;
-    detail::TaskScope scope(op->awaiter_id);  // the awaiter runs as itself (current_task)
-    if (op->slot.is_connected()) op->slot.clear();
-    std::exception_ptr error;
-    if (op->cancelled) {
-      auto a = op->awaiter.lock();
-      error = a ? a->cancelled_error() : std::make_exception_ptr(CancelledError("the await was cancelled"));
-    } else {
-      error = op->state->retrieve_exception();
-    }
-    detail::complete_with_result<T>(op->handler, error, [&] { return op->state->read_value(); });
+  // asyncio: cancelling the awaiter cancels the awaited task (with the awaiter's message); the
+  // awaiter then completes when the task has unwound. If the task had already ended, the
+  // awaiter gets CancelledError instead of a result it has not seen yet.
+  Op::on_cancellation(op, [awaiter, fail, cancelled_error](const std::shared_ptr<Op>& o) {
+    std::string message;
+    if (auto a = awaiter.lock()) message = a->cancel_message();
+    if (o->state->cancel(std::move(message))) return;
+    o->cancelled = true;
+    // A cycle of awaits: the awaited task is the one being cancelled. Fail this await now.
+    if (!o->state->is_terminal()) fail(o, cancelled_error());
+  });
+  st->add_awaiter([op, cancelled_error]() mutable {
+    op->deliver(op->cancelled ? cancelled_error() : op->state->retrieve_exception(),
+                [&] { return op->state->read_value(); });
   });
 }
 
