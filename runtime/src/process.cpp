@@ -180,9 +180,8 @@ asio::awaitable<Process> start_process(std::vector<std::string> argv, const Proc
 }
 
 asio::awaitable<Process> start_process(std::vector<std::string> argv) {
-  auto request = std::make_shared<StartRequest>();
-  request->argv = std::move(argv);
-  return start(std::move(request));
+  static const ProcessOptions defaults;
+  return start_process(std::move(argv), defaults);
 }
 
 }  // namespace loopvisor
