@@ -50,6 +50,7 @@ struct detail::ProcessState {
   Stream out;
   Stream err;
   std::optional<int> returncode;
+  bool destroyed = false;  // ~Process ran: the child was killed, its pipes closed
 };
 
 namespace {
@@ -90,14 +91,18 @@ asio::awaitable<std::string> read_err(std::shared_ptr<detail::ProcessState> stat
 
 asio::awaitable<ProcessOutput> communicate_with(std::shared_ptr<detail::ProcessState> state,
                                                 std::string input) {
-  // gather cancels the three if communicate is cancelled; the child keeps running.
-  auto outcomes = co_await gather(create_task(feed(state, std::move(input)), "process stdin"),
-                                  create_task(read_out(state), "process stdout"),
-                                  create_task(read_err(state), "process stderr"));
+  // Cancelling communicate cancels the three (gather's rule); the child keeps running.
+  auto outcomes = co_await gather(
+      return_exceptions, create_task(feed(state, std::move(input)), "process stdin"),
+      create_task(read_out(state), "process stdout"), create_task(read_err(state), "process stderr"));
+  if (state->destroyed) {
+    throw InvalidStateError(
+        "Process::communicate: the Process was destroyed meanwhile (its child was killed)");
+  }
   ProcessOutput output;
-  output.input_closed = std::get<0>(outcomes);
-  output.out = std::move(std::get<1>(outcomes));
-  output.err = std::move(std::get<2>(outcomes));
+  output.input_closed = std::get<0>(outcomes).get();
+  output.out = std::get<1>(outcomes).get();
+  output.err = std::get<2>(outcomes).get();
   output.exit_code = co_await wait_for_exit(state);
   co_return output;
 }
@@ -133,6 +138,7 @@ Process::~Process() {
   if (!state_) return;
   // Coroutines still working for this Process (a cancelled communicate's readers) may hold the
   // state a little longer: end the child now and close its pipes, so they finish at once.
+  state_->destroyed = true;
   (void)state_->finish();
   state_->in.close();
   state_->out.close();

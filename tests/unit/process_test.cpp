@@ -158,5 +158,25 @@ TEST(Process, MisuseIsAClearError) {
   });
 }
 
+TEST(Process, DestroyingItWhileAnotherTaskCommunicatesEndsThatTaskToo) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    std::vector<std::string> argv{"sleep", "30"};
+    auto p = std::make_unique<Process>(co_await start_process(std::move(argv)));
+    auto talking = create_task([](Process* proc) -> asio::awaitable<ProcessOutput> {
+      co_return co_await proc->communicate("ignored");
+    }(p.get()));
+    co_await yield_now();
+    const int pid = p->pid();
+    p.reset();  // kills the group, reaps the child, closes the pipes under the readers
+    EXPECT_TRUE(dead(pid));
+    try {
+      const ProcessOutput got = co_await talking.async_wait();
+      ADD_FAILURE() << "communicate returned " << got.exit_code;
+    } catch (const InvalidStateError& e) {
+      EXPECT_NE(std::string(e.what()).find("destroyed"), std::string::npos) << e.what();
+    }
+  });
+}
+
 }  // namespace
 }  // namespace loopvisor::test

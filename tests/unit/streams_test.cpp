@@ -311,6 +311,12 @@ TEST(Streams, UnixPathErrorsNameTheProblem) {
   Supervisor sup(SupervisorOptions{.loops = 1});
   EXPECT_THROW((void)start_unix_server(sup, std::string(200, 'x'), echo_lines), std::invalid_argument);
   EXPECT_THROW((void)start_unix_server(sup, "", echo_lines), std::invalid_argument);
+  try {
+    (void)start_unix_server(sup, "/nonexistent-dir/lv.sock", echo_lines);
+    ADD_FAILURE() << "expected a bind error";
+  } catch (const boost::system::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unix:/nonexistent-dir/lv.sock"), std::string::npos) << e.what();
+  }
   LoopThread client;
   try {
     (void)client->run_coroutine_threadsafe(open_unix_connection("/nonexistent/lv.sock")).get(bound);
