@@ -95,6 +95,32 @@ void BM_W1_loopvisor_call_soon_threadsafe(benchmark::State& state) {
 }
 BENCHMARK(BM_W1_loopvisor_call_soon_threadsafe)->Threads(1)->Threads(2)->UseRealTime();
 
+// W1/W2 with the non-throwing form: a full queue costs a status, not an exception, and no
+// Handle is made.
+void BM_W1_loopvisor_try_call_soon_threadsafe(benchmark::State& state) {
+  static std::unique_ptr<LoopThread> target;
+  static std::atomic<std::uint64_t> ran{0};
+  if (state.thread_index() == 0) {
+    target = std::make_unique<LoopThread>();
+    ran = 0;
+  }
+  std::uint64_t rejected = 0;
+  std::uint64_t sent = 0;
+  for (auto _ : state) {
+    while (target->loop().try_call_soon_threadsafe([] { ran.fetch_add(1, std::memory_order_relaxed); }) !=
+           loopvisor::SubmitStatus::accepted) {
+      ++rejected;
+      std::this_thread::yield();
+    }
+    ++sent;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(sent));
+  state.counters["rejected_retries"] =
+      benchmark::Counter(static_cast<double>(rejected), benchmark::Counter::kAvgThreads);
+  if (state.thread_index() == 0) target.reset();
+}
+BENCHMARK(BM_W1_loopvisor_try_call_soon_threadsafe)->Threads(1)->Threads(2)->UseRealTime();
+
 void BM_W1_asio_post(benchmark::State& state) {
   static std::unique_ptr<AsioThread> target;
   static std::atomic<std::uint64_t> ran{0};

@@ -288,6 +288,38 @@ Handle Loop::call_at_erased(clock::time_point when, detail::Callback fn) {
   return Handle(std::move(entry), 0);
 }
 
+SubmitStatus Loop::push_threadsafe(detail::Callback& fn, std::uint64_t& ticket) {
+  switch (impl_->inbox.try_push(fn, ticket)) {
+    case detail::SubmitQueue::PushResult::ok:
+      if (impl_->wakeup.needed()) impl_->post_drain();
+      return SubmitStatus::accepted;
+    case detail::SubmitQueue::PushResult::full:
+      // sync: relaxed; a statistic.
+      impl_->rejected_full.fetch_add(1, std::memory_order_relaxed);
+      return SubmitStatus::full;
+    case detail::SubmitQueue::PushResult::closed:
+      break;
+  }
+  // sync: relaxed; a statistic.
+  impl_->rejected_closed.fetch_add(1, std::memory_order_relaxed);
+  return SubmitStatus::closed;
+}
+
+SubmitStatus Loop::try_call_soon_threadsafe_erased(detail::Callback& fn) {
+  if (shared_->is_current()) {
+    // From the loop's own thread: one FIFO with call_soon, as asyncio's single ready queue.
+    if (impl_->inbox.closed()) {
+      // sync: relaxed; a statistic.
+      impl_->rejected_closed.fetch_add(1, std::memory_order_relaxed);
+      return SubmitStatus::closed;
+    }
+    (void)call_soon_erased(std::move(fn));
+    return SubmitStatus::accepted;
+  }
+  std::uint64_t ticket = 0;
+  return push_threadsafe(fn, ticket);
+}
+
 Handle Loop::call_soon_threadsafe_erased(detail::Callback fn, const loopvisor::source_location& where) {
   if (shared_->is_current()) {
     // From the loop's own thread: one FIFO with call_soon, as asyncio's single ready queue.
@@ -301,25 +333,20 @@ Handle Loop::call_soon_threadsafe_erased(detail::Callback fn, const loopvisor::s
     return call_soon_erased(std::move(fn));
   }
   std::uint64_t ticket = 0;
-  switch (impl_->inbox.try_push(fn, ticket)) {
-    case detail::SubmitQueue::PushResult::ok:
-      break;
-    case detail::SubmitQueue::PushResult::full:
-      // sync: relaxed; a statistic.
-      impl_->rejected_full.fetch_add(1, std::memory_order_relaxed);
+  switch (push_threadsafe(fn, ticket)) {
+    case SubmitStatus::accepted:
+      return Handle(impl_->remote_cancels, ticket);
+    case SubmitStatus::full:
       throw SubmissionRejected(fmt::format(
           "loop '{}': submission queue is full (capacity {}); the callback from {} was not accepted. "
           "Retry later, submit to another loop, or raise submit_queue_capacity",
           name(), impl_->inbox.capacity(), detail::origin_text(where)));
-    case detail::SubmitQueue::PushResult::closed:
-      // sync: relaxed; a statistic.
-      impl_->rejected_closed.fetch_add(1, std::memory_order_relaxed);
-      throw RuntimeClosed(
-          fmt::format("loop '{}' is shutting down or closed; the callback from {} was not accepted", name(),
-                      detail::origin_text(where)));
+    case SubmitStatus::closed:
+      break;
   }
-  if (impl_->wakeup.needed()) impl_->post_drain();
-  return Handle(impl_->remote_cancels, ticket);
+  throw RuntimeClosed(
+      fmt::format("loop '{}' is shutting down or closed; the callback from {} was not accepted", name(),
+                  detail::origin_text(where)));
 }
 
 void Loop::spawn(std::shared_ptr<detail::TaskBase> task, boost::asio::awaitable<void> main) {

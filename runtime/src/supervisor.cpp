@@ -204,9 +204,14 @@ bool Supervisor::owns_current_thread() const noexcept {
          std::any_of(loops_.begin(), loops_.end(), [&](const auto& l) { return l.get() == current; });
 }
 
+bool Supervisor::refuse_if_closing() const noexcept {
+  if (!closing_.load()) return false;
+  rejected_closed_.fetch_add(1);
+  return true;
+}
+
 void Supervisor::check_open() const {
-  if (closing_.load()) {
-    rejected_closed_.fetch_add(1);
+  if (refuse_if_closing()) {
     throw RuntimeClosed("the supervisor is shutting down or stopped; the work was not accepted");
   }
 }

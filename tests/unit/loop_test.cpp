@@ -151,6 +151,83 @@ TEST(Loop, FullQueueRejectsAtOnceAndNothingAcceptedIsLost) {
   EXPECT_EQ(ran.load(), 4);
 }
 
+// Destroyed where the test can see it: on which thread, and whether it ran.
+struct Witness {
+  std::atomic<int>* ran;
+  std::thread::id* destroyed_on;
+  bool armed = true;
+  Witness(std::atomic<int>* r, std::thread::id* d) : ran(r), destroyed_on(d) {}
+  Witness(Witness&& o) noexcept
+      : ran(o.ran), destroyed_on(o.destroyed_on), armed(std::exchange(o.armed, false)) {}
+  ~Witness() {
+    if (armed) *destroyed_on = std::this_thread::get_id();
+  }
+  void operator()() { ++*ran; }
+};
+
+TEST(Loop, TryCallSoonThreadsafeReportsFullAndClosedWithoutThrowing) {
+  LoopOptions options;
+  options.submit_queue_capacity = 4;
+  Loop loop(options);  // not running: nothing drains
+  std::atomic<int> ran{0};
+  std::thread::id destroyed_on;
+  int accepted = 0;
+  for (int i = 0; i < 4; ++i)
+    accepted += loop.try_call_soon_threadsafe(Witness(&ran, &destroyed_on)) == SubmitStatus::accepted;
+  EXPECT_EQ(accepted, 4);
+  destroyed_on = {};
+  EXPECT_EQ(loop.try_call_soon_threadsafe(Witness(&ran, &destroyed_on)), SubmitStatus::full);
+  EXPECT_EQ(destroyed_on, std::this_thread::get_id())
+      << "a refused callable is destroyed on the caller's thread";
+  EXPECT_EQ(loop.stats().submissions_rejected, 1u);
+  loop.close(1s, 1s);
+  EXPECT_EQ(ran.load(), 4) << "every accepted callable ran";
+  EXPECT_EQ(loop.try_call_soon_threadsafe(Witness(&ran, &destroyed_on)), SubmitStatus::closed);
+  EXPECT_EQ(ran.load(), 4);
+  EXPECT_EQ(loop.stats().submissions_rejected, 2u);
+  EXPECT_STREQ(to_string(SubmitStatus::full), "full");
+}
+
+TEST(Loop, TryCallSoonThreadsafeFromTheLoopKeepsFifoWithCallSoon) {
+  LoopThread lt;
+  std::vector<int> order;
+  auto done = lt->submit([&] {
+    auto& loop = Loop::current();
+    loop.call_soon([&] { order.push_back(1); });
+    EXPECT_EQ(loop.try_call_soon_threadsafe([&] { order.push_back(2); }), SubmitStatus::accepted);
+    loop.call_soon([&] { order.push_back(3); });
+  });
+  done.get(bound);
+  lt->submit([] {}).get(bound);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Loop, TryCallSoonThreadsafeCallbacksThatThrowNameTheirCaller) {
+  std::mutex mu;
+  std::vector<std::string> messages;
+  LoopOptions options;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    std::lock_guard g(mu);
+    messages.push_back(describe(c));
+  };
+  LoopThread lt(options);
+  const int line = __LINE__ + 1;
+  EXPECT_EQ(lt->try_call_soon_threadsafe([] { throw std::runtime_error("bad"); }), SubmitStatus::accepted);
+  lt->submit([] {}).get(bound);
+  std::lock_guard g(mu);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_NE(messages[0].find("loop_test.cpp:" + std::to_string(line)), std::string::npos) << messages[0];
+}
+
+TEST(Supervisor, TryCallSoonThreadsafeIsClosedOnceShutdownBegan) {
+  Supervisor sup(SupervisorOptions{.loops = 1});
+  std::atomic<int> ran{0};
+  EXPECT_EQ(sup.try_call_soon_threadsafe([&] { ++ran; }), SubmitStatus::accepted);
+  (void)sup.shutdown(1s);
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(sup.try_call_soon_threadsafe([&] { ++ran; }), SubmitStatus::closed);
+}
+
 TEST(Loop, SubmitAfterCloseIsRuntimeClosed) {
   Loop loop;
   loop.close(1s, 1s);

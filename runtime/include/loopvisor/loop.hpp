@@ -12,6 +12,7 @@
 #include <vector>
 #include "loopvisor/detail/origin.hpp"
 #include "loopvisor/source_location.hpp"
+#include "loopvisor/submit_status.hpp"
 
 #include "loopvisor/detail/callback.hpp"
 #include "loopvisor/detail/loop_health.hpp"
@@ -186,6 +187,17 @@ class Loop {
                                        where);
   }
 
+  /// From any thread: as call_soon_threadsafe, for callers that handle back-pressure
+  /// themselves (retry, shed, go elsewhere): no exception and no Handle. Returns `accepted`,
+  /// or `full` / `closed`, and then `fn` was not run and is destroyed on the caller's thread.
+  /// Rejections are counted in the loop's statistics as the throwing form's are.
+  template <class F>
+  [[nodiscard]] SubmitStatus try_call_soon_threadsafe(
+      F&& fn, loopvisor::source_location where = loopvisor::source_location::current()) {
+    detail::Callback callback(detail::reporting_origin(std::forward<F>(fn), where));
+    return try_call_soon_threadsafe_erased(callback);
+  }
+
   /// From any thread: runs `fn()` on the loop and returns its result as a future. If `fn`
   /// returns an awaitable, it is run as a task and the future carries the task's result.
   /// `where` (the caller) is named in rejections and is the task's origin.
@@ -254,6 +266,9 @@ class Loop {
   Handle call_soon_erased(detail::Callback fn);
   Handle call_at_erased(clock::time_point when, detail::Callback fn);
   Handle call_soon_threadsafe_erased(detail::Callback fn, const loopvisor::source_location& where);
+  SubmitStatus try_call_soon_threadsafe_erased(detail::Callback& fn);
+  // Another thread's submission into the inbox; wakes the loop when accepted.
+  SubmitStatus push_threadsafe(detail::Callback& fn, std::uint64_t& ticket);
   void spawn(std::shared_ptr<detail::TaskBase> task, boost::asio::awaitable<void> main);
   void require_on_loop(const char* api) const;
   void set_blocking_pool(std::shared_ptr<BlockingPool> pool);

@@ -23,6 +23,7 @@
 #include "loopvisor/sleep.hpp"
 #include "loopvisor/source_location.hpp"
 #include "loopvisor/streams.hpp"
+#include "loopvisor/submit_status.hpp"
 #include "loopvisor/subprocess.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "loopvisor/sync/condition.hpp"

@@ -81,6 +81,8 @@ class Supervisor {
   Loop& loop(std::size_t index) const;
   /// The loop the placement policy picks for the next piece of work.
   Loop& pick() noexcept;
+  // True (and counted as a rejection) once shutdown began.
+  bool refuse_if_closing() const noexcept;
   /// The loop for `key`: the same key always maps to the same loop (affinity).
   Loop& loop_for_key(std::string_view key) const noexcept;
   Loop& loop_for_key(std::uint64_t key) const noexcept;
@@ -93,6 +95,13 @@ class Supervisor {
                               loopvisor::source_location where = loopvisor::source_location::current()) {
     check_open();
     return pick().call_soon_threadsafe(std::forward<F>(fn), where);
+  }
+  /// As Loop::try_call_soon_threadsafe on the picked loop: `closed` once shutdown began.
+  template <class F>
+  [[nodiscard]] SubmitStatus try_call_soon_threadsafe(
+      F&& fn, loopvisor::source_location where = loopvisor::source_location::current()) {
+    if (refuse_if_closing()) return SubmitStatus::closed;
+    return pick().try_call_soon_threadsafe(std::forward<F>(fn), where);
   }
   /// As Loop::run_coroutine_threadsafe on the picked loop.
   template <class T>
