@@ -106,7 +106,7 @@ struct JobsConfig {
 struct DaemonConfig {
   RuntimeConfig runtime;
   /// On SIGTERM: how long running work may finish before it is cancelled.
-  std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
+  std::chrono::milliseconds shutdown_grace = std::chrono::seconds(8);  // inside docker stop's 10 s
   /// After SIGTERM, /readyz answers 503 this long before the runtime starts draining, so load
   /// balancers stop sending work first.
   std::chrono::milliseconds shutdown_readiness_delay = std::chrono::milliseconds(0);
