@@ -52,6 +52,31 @@ assert 'auth_token_file = "%s/token"' % mounts["admin-token"] in docs["ConfigMap
 svc = docs["Service"]
 assert svc["metadata"]["annotations"]["prometheus.io/port"] == "9470"
 assert svc["spec"]["selector"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
+# What operators expect of a production Deployment.
+assert pod["automountServiceAccountToken"] is False, "loopvisord needs no service account token"
+assert c["readinessProbe"]["failureThreshold"] >= 2, "one slow /readyz must not drop the endpoint"
+spread = pod["topologySpreadConstraints"][0]
+assert spread["topologyKey"] == "kubernetes.io/hostname"
+assert spread["labelSelector"]["matchLabels"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
+import tomllib
+shutdown = tomllib.loads(docs["ConfigMap"]["data"]["loopvisor.toml"])["shutdown"]
+needed_s = (shutdown["readiness_delay_ms"] + shutdown["grace_ms"]) / 1000
+assert pod["terminationGracePeriodSeconds"] >= needed_s + 5, (
+    f"terminationGracePeriodSeconds {pod['terminationGracePeriodSeconds']} must exceed the drain ({needed_s} s) with margin")
+policy = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1].replace("loopvisord.yaml", "policy.yaml")))}
+assert set(policy) == {"PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler"}, policy.keys()
+labels = docs["Deployment"]["spec"]["selector"]["matchLabels"]
+pdb = policy["PodDisruptionBudget"]["spec"]
+assert pdb["selector"]["matchLabels"] == labels and pdb["minAvailable"] >= 1
+assert pdb["minAvailable"] < docs["Deployment"]["spec"]["replicas"], "the PDB would block every drain"
+net = policy["NetworkPolicy"]["spec"]
+assert net["podSelector"]["matchLabels"] == labels and net["policyTypes"] == ["Ingress"]
+rule = net["ingress"][0]
+assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+assert rule["ports"] == [{"port": 9470, "protocol": "TCP"}]
+hpa = policy["HorizontalPodAutoscaler"]["spec"]
+assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": docs["Deployment"]["metadata"]["name"]}
+assert hpa["minReplicas"] >= 2 and hpa["maxReplicas"] >= hpa["minReplicas"]
 mon = yaml.safe_load(open(sys.argv[2]))
 assert mon["spec"]["endpoints"][0]["port"] == svc["spec"]["ports"][0]["name"]
 open(sys.argv[3], "w").write(docs["ConfigMap"]["data"]["loopvisor.toml"].replace(
