@@ -337,6 +337,13 @@ asio::awaitable<void> accept_loop(std::shared_ptr<detail::ServerAcceptor> state,
   }
 }
 
+// What one loop's acceptor setup did (see Server::start_acceptors).
+struct SetupOutcome {
+  enum Result { started, not_needed, failed } result = started;
+  boost::system::error_code error;
+  std::string what;
+};
+
 // Linux's limit on a Unix-domain socket path (sun_path, with its terminating NUL).
 constexpr std::size_t max_unix_path = sizeof(sockaddr_un::sun_path) - 1;
 
@@ -396,28 +403,37 @@ void Server::start_acceptors(const typename Protocol::endpoint& endpoint) {
     // The callable captures this frame by reference: it must never run after we return. On a
     // timeout, cancel it (a queued callable then never runs) or, if it already started, wait
     // for its end; either way nothing it references is gone when it runs.
-    auto setup = loop.submit([&, i]() -> bool {
+    // The setup reports a failure as a value, and the exception is made here: an exception
+    // object made on the loop thread and rethrown here would be shared by both threads.
+    auto setup = loop.submit([&, i]() -> SetupOutcome {
       typename Protocol::acceptor acceptor(loop.context());
-      acceptor.open(endpoint.protocol());
+      boost::system::error_code oec;
+      acceptor.open(endpoint.protocol(), oec);
+      if (oec) return {SetupOutcome::failed, oec, "start_server: cannot open a socket"};
       auto bind_to = endpoint;
       if constexpr (is_tcp) {
         acceptor.set_option(tcp::acceptor::reuse_address(true));
         boost::system::error_code rec;
         acceptor.set_option(reuse_port_option(true), rec);
         if (i == 0) reuse_port_ = !rec;
-        if (i > 0 && !reuse_port_) return false;
+        if (i > 0 && !reuse_port_) return {SetupOutcome::not_needed, {}, {}};
         if (i > 0) bind_to = endpoint_;  // port 0: the others bind the port loop 0 got
       } else {
-        if (i > 0) return false;  // no SO_REUSEPORT for Unix-domain sockets: loop 0 accepts for all
+        if (i > 0)
+          return {SetupOutcome::not_needed,
+                  {},
+                  {}};  // no SO_REUSEPORT for Unix-domain sockets: loop 0 accepts for all
       }
       boost::system::error_code bec;
       acceptor.bind(bind_to, bec);
       if (bec) {
-        throw boost::system::system_error(bec,
-                                          fmt::format("start_server: cannot bind {}{}",
-                                                      is_tcp ? "" : "unix:", detail::endpoint_name(bind_to)));
+        return {SetupOutcome::failed, bec,
+                fmt::format("start_server: cannot bind {}{}",
+                            is_tcp ? "" : "unix:", detail::endpoint_name(bind_to))};
       }
-      acceptor.listen(Protocol::acceptor::max_listen_connections);
+      boost::system::error_code lec;
+      acceptor.listen(Protocol::acceptor::max_listen_connections, lec);
+      if (lec) return {SetupOutcome::failed, lec, "start_server: cannot listen"};
       if constexpr (is_tcp) {
         if (i == 0) endpoint_ = acceptor.local_endpoint();
       }
@@ -430,14 +446,16 @@ void Server::start_acceptors(const typename Protocol::endpoint& endpoint) {
           "accept " + (is_tcp ? std::to_string(endpoint_.port()) : detail::endpoint_name(endpoint));
       (void)loop.create_task(accept_loop<Protocol>(state, handler_, std::move(spread)), std::move(task_name));
       acceptors_.push_back(state);
-      return true;
+      return {SetupOutcome::started, {}, {}};
     });
     if (!setup.wait_for(std::chrono::seconds(10)) && setup.cancel()) {
       throw RuntimeClosed(
           fmt::format("start_server: loop '{}' did not run the acceptor setup within 10 s", loop.name()));
     }
-    const bool ok = setup.get();
-    if (!ok) break;  // one acceptor on loop 0 accepts for everyone
+    const SetupOutcome outcome = setup.get();
+    if (outcome.result == SetupOutcome::failed)
+      throw boost::system::system_error(outcome.error, outcome.what);
+    if (outcome.result == SetupOutcome::not_needed) break;  // one acceptor on loop 0 accepts for everyone
   }
 }
 
