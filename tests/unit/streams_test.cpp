@@ -371,6 +371,13 @@ TEST(Streams, ReleaseTransportRefusesToDropBufferedBytes) {
 std::atomic<int> accept_failures{0};
 
 TEST(Streams, OutOfDescriptorsTheServerPausesAcceptingThenServesTheWaitingClient) {
+#if defined(__SANITIZE_ADDRESS__)
+  // Runs in the release and TSan builds. In the ASan+UBSan build, UBSan's vptr check reads the
+  // object through a pipe (sanitizer_common's IsAccessibleMemoryRange); with every descriptor
+  // taken it cannot make one and reports "invalid vptr" for any virtual call, and no
+  // suppression applies (there is no type to name).
+  GTEST_SKIP() << "UBSan's vptr check needs free descriptors";
+#endif
   set_log_sink(
       [](LogLevel, std::string_view line) {
         if (line.find("accept failed") != std::string_view::npos) accept_failures.fetch_add(1);
