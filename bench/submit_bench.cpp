@@ -41,8 +41,8 @@ class AsioThread {
 // A loopvisor Loop on its own thread.
 class LoopThread {
  public:
-  explicit LoopThread(std::size_t capacity = 1 << 16)
-      : loop_(options(capacity)), thread_([this] { loop_.run_forever(); }) {
+  explicit LoopThread(std::size_t capacity = 1 << 16, std::chrono::microseconds spin = {})
+      : loop_(options(capacity, spin)), thread_([this] { loop_.run_forever(); }) {
     loop_.submit([] {}).get();  // running before any measurement (and before any close)
   }
   ~LoopThread() {
@@ -52,9 +52,10 @@ class LoopThread {
   loopvisor::Loop& loop() { return loop_; }
 
  private:
-  static loopvisor::LoopOptions options(std::size_t capacity) {
+  static loopvisor::LoopOptions options(std::size_t capacity, std::chrono::microseconds spin) {
     loopvisor::LoopOptions o;
     o.submit_queue_capacity = capacity;
+    o.spin_before_park = spin;
     return o;
   }
   loopvisor::Loop loop_;
@@ -141,14 +142,15 @@ BENCHMARK(BM_W1_asio_post)->Threads(1)->Threads(2)->UseRealTime();
 asio::awaitable<int> answer() { co_return 42; }
 
 // W3: a plain thread submits a coroutine returning an int and blocks for the result.
+// The argument is the loop's spin_before_park in microseconds (0: off).
 void BM_W3_loopvisor_run_coroutine_threadsafe(benchmark::State& state) {
-  LoopThread target;
+  LoopThread target(1 << 16, std::chrono::microseconds(state.range(0)));
   for (auto _ : state) {
     benchmark::DoNotOptimize(target.loop().run_coroutine_threadsafe(answer()).get());
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_W3_loopvisor_run_coroutine_threadsafe)->UseRealTime();
+BENCHMARK(BM_W3_loopvisor_run_coroutine_threadsafe)->Arg(0)->Arg(50)->UseRealTime();
 
 void BM_W3_asio_co_spawn_use_future(benchmark::State& state) {
   AsioThread target;
@@ -204,13 +206,14 @@ asio::awaitable<void> hop_loopvisor(loopvisor::Loop* b, int hops) {
 }
 
 void BM_W6_loopvisor_round_trip(benchmark::State& state) {
-  LoopThread a;
-  LoopThread b;
+  const std::chrono::microseconds spin(state.range(0));  // spin_before_park of both loops
+  LoopThread a(1 << 16, spin);
+  LoopThread b(1 << 16, spin);
   constexpr int hops = 1000;
   for (auto _ : state) a.loop().run_coroutine_threadsafe(hop_loopvisor(&b.loop(), hops)).get();
   state.SetItemsProcessed(state.iterations() * hops);
 }
-BENCHMARK(BM_W6_loopvisor_round_trip)->UseRealTime();
+BENCHMARK(BM_W6_loopvisor_round_trip)->Arg(0)->Arg(50)->UseRealTime();
 
 asio::awaitable<void> hop_asio(asio::io_context* b, int hops) {
   for (int i = 0; i < hops; ++i) {

@@ -32,6 +32,7 @@ SupervisorOptions supervisor_options(const config::RuntimeConfig& runtime) {
   o.placement = runtime.placement;
   o.cpu_affinity = runtime.cpu_affinity;
   o.slow_callback_threshold = runtime.slow_callback_threshold;
+  o.spin_before_park = runtime.spin_before_park;
   o.blocking_threads = runtime.blocking_threads;
   o.blocking_max_pending = runtime.blocking_max_pending;
   o.watchdog = runtime.watchdog;

@@ -64,15 +64,17 @@ bool parse_bool(std::string_view text) {
 
 std::uint64_t as_number(std::size_t v) { return v; }
 std::uint64_t as_number(std::chrono::milliseconds v) { return static_cast<std::uint64_t>(v.count()); }
+std::uint64_t as_number(std::chrono::microseconds v) { return static_cast<std::uint64_t>(v.count()); }
 
-/// An integer in [min, max] stored in a std::size_t or, for keys ending in _ms, a
-/// std::chrono::milliseconds field.
+/// An integer in [min, max] stored in a std::size_t or, for keys ending in _ms or _us, a
+/// std::chrono::milliseconds or microseconds field.
 template <class Access>
 Setting unsigned_setting(std::string section, std::string key, std::string flag, std::string help,
                          std::uint64_t min, std::uint64_t max, Access access) {
   using Field = std::remove_cvref_t<decltype(access(std::declval<DaemonConfig&>()))>;
-  const char* what =
-      std::is_same_v<Field, std::chrono::milliseconds> ? "a whole number of milliseconds" : "an integer";
+  const char* what = std::is_same_v<Field, std::chrono::milliseconds>   ? "a whole number of milliseconds"
+                     : std::is_same_v<Field, std::chrono::microseconds> ? "a whole number of microseconds"
+                                                                        : "an integer";
   Setting s{std::move(section),
             std::move(key),
             std::move(flag),
@@ -307,6 +309,10 @@ std::vector<Setting> build_settings() {
       "runtime", "slow_callback_ms", "slow-callback-ms",
       "log and count callbacks or task steps that hold a loop longer (0: off)", 0, day_ms,
       [](auto& c) -> auto& { return c.runtime.slow_callback_threshold; }));
+  out.push_back(unsigned_setting(
+      "runtime", "spin_before_park_us", "spin-before-park-us",
+      "how long an idle loop polls for work before sleeping in the kernel (0: off)", 0, 1000000,
+      [](auto& c) -> auto& { return c.runtime.spin_before_park; }));
   out.push_back(unsigned_setting(
       "runtime", "blocking_threads", "blocking-threads", "threads of the blocking pool (to_thread)", 1, 4096,
       [](auto& c) -> auto& { return c.runtime.blocking_threads; }));

@@ -1,13 +1,16 @@
 // The shared state behind ThreadFuture.
 #include "loopvisor/detail/future_state.hpp"
 
+#include <algorithm>
+
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/exception_context.hpp"
 
 namespace loopvisor::detail {
 
 FutureStateBase::~FutureStateBase() {
-  if (status_ != Status::done || !error_ || retrieved_) return;
+  // sync: relaxed; the last owner is destroying the state, nobody else uses it.
+  if (status() != Status::done || !error_ || retrieved_.load(std::memory_order_relaxed)) return;
   try {
     ExceptionContext context;
     context.message = "ThreadFuture exception was never retrieved (the future was dropped unread)";
@@ -32,7 +35,7 @@ bool FutureStateBase::cancel() {
 void FutureStateBase::listen(Callback fn) {
   {
     lock_guard g(mu_);
-    if (status_ == Status::pending) {
+    if (status() == Status::pending) {
       listeners_.push_back(std::move(fn));
       return;
     }
@@ -40,14 +43,27 @@ void FutureStateBase::listen(Callback fn) {
   fn();
 }
 
+bool FutureStateBase::spin_until_settled(std::chrono::steady_clock::time_point deadline) const noexcept {
+  const auto budget = producer_ ? producer_->spin_budget() : std::chrono::nanoseconds(0);
+  if (budget <= std::chrono::nanoseconds(0)) return false;
+  const auto until = std::min(deadline, std::chrono::steady_clock::now() + budget);
+  for (unsigned i = 1;; ++i) {
+    if (status() != Status::pending) return true;
+    if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) return false;  // a clock read per 64
+    cpu_relax();
+  }
+}
+
 bool FutureStateBase::wait_until(std::chrono::steady_clock::time_point deadline) const {
+  if (status() != Status::pending || spin_until_settled(deadline)) return true;
   unique_lock lock(mu_);
-  return cv_.wait_until(lock, deadline, [&] { return status_ != Status::pending; });
+  return cv_.wait_until(lock, deadline, [&] { return status() != Status::pending; });
 }
 
 void FutureStateBase::wait() const {
-  unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return status_ != Status::pending; });
+  if (status() != Status::pending || spin_until_settled(std::chrono::steady_clock::time_point::max())) return;
+  // sync: acquire; returns once the word has left pending (complete() notifies after its store).
+  word_.wait(static_cast<int>(Status::pending), std::memory_order_acquire);
 }
 
 bool FutureStateBase::set_exception(std::exception_ptr e) {
@@ -55,16 +71,14 @@ bool FutureStateBase::set_exception(std::exception_ptr e) {
 }
 
 void FutureStateBase::rethrow_if_failed() const {
-  lock_guard g(mu_);
-  retrieved_ = true;
-  if (status_ == Status::cancelled) throw CancelledError("the future was cancelled");
+  mark_retrieved();
+  if (status() == Status::cancelled) throw CancelledError("the future was cancelled");
   if (error_) std::rethrow_exception(error_);
 }
 
 std::exception_ptr FutureStateBase::exception_or_null() const {
-  lock_guard g(mu_);
-  retrieved_ = true;
-  if (status_ == Status::cancelled) {
+  mark_retrieved();
+  if (status() == Status::cancelled) {
     return std::make_exception_ptr(CancelledError("the future was cancelled"));
   }
   return error_;

@@ -85,11 +85,35 @@ void Loop::Impl::drain() {
     return;
   }
   wakeup.rearm();
-  if (inbox.ready() && wakeup.reclaim()) {
+  if (inbox.claimed_past_head() && wakeup.reclaim()) {
     post_drain();
     return;
   }
   check_quiescent();
+}
+
+void Loop::Impl::run_spinning() {
+  using clock = std::chrono::steady_clock;
+  const auto budget = options.spin_before_park;
+  while (!io->stopped()) {
+    if (io->poll() > 0) continue;  // ran something: look again at once
+    // Idle. Watch the wake-up flag (a cached read until a producer posts a drain) and, every
+    // 32 turns, poll for everything else (control posts from other loops, timers, I/O) and
+    // read the clock; park in the kernel once the budget is spent.
+    const auto until = clock::now() + budget;
+    bool woken = false;
+    for (unsigned i = 1; !woken && !io->stopped(); ++i) {
+      if (wakeup.posted()) {
+        woken = true;
+      } else if (i % 32 == 0) {
+        woken = io->poll() > 0;
+        if (!woken && clock::now() >= until) break;
+      } else {
+        detail::cpu_relax();
+      }
+    }
+    if (!woken) io->run_one();  // park until any handler, timer or I/O is ready
+  }
 }
 
 void Loop::Impl::check_quiescent() {
@@ -172,6 +196,7 @@ Loop::Loop(LoopOptions options)
   shared_->attach(this, &*impl_->io);
   if (options.exception_handler) shared_->set_exception_handler(std::move(options.exception_handler));
   shared_->set_slow_threshold(options.slow_callback_threshold);
+  shared_->set_spin_budget(options.spin_before_park);
 }
 
 Loop::~Loop() {
@@ -247,7 +272,11 @@ void Loop::run_forever() {
   } else {
     for (;;) {
       try {
-        impl_->io->run();
+        if (impl_->options.spin_before_park.count() > 0) {
+          impl_->run_spinning();
+        } else {
+          impl_->io->run();
+        }
         break;
       } catch (...) {
         // A raw Asio handler threw out of run(): report it and keep the loop alive.

@@ -31,6 +31,7 @@ struct Loop::Impl {
   void post_drain();
   void drive(std::chrono::steady_clock::time_point deadline, bool (*done)(Impl&));
   void run_ready_work();  // bounded poll of handlers already queued
+  void run_spinning();    // io->run() with spin-before-park (options.spin_before_park)
   ShutdownReport snapshot_report() const;
 
   Loop& self;

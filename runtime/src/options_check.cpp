@@ -28,6 +28,13 @@ void not_negative(const char* field, std::chrono::milliseconds value) {
   }
 }
 
+void spin_in_range(const char* field, std::chrono::microseconds value) {
+  if (value.count() < 0 || value > std::chrono::seconds(1)) {
+    throw std::invalid_argument(
+        fmt::format("{} = {} us is out of range (allowed: 0, off, to 1000000)", field, value.count()));
+  }
+}
+
 }  // namespace
 
 void check_options(const LoopOptions& o) {
@@ -35,6 +42,7 @@ void check_options(const LoopOptions& o) {
   in_range("LoopOptions::drain_batch", o.drain_batch, 0, max_drain_batch);
   in_range("LoopOptions::blocking_threads", o.blocking_threads, 0, max_threads);
   not_negative("LoopOptions::slow_callback_threshold", o.slow_callback_threshold);
+  spin_in_range("LoopOptions::spin_before_park", o.spin_before_park);
 }
 
 void check_options(const BlockingPoolOptions& o) {
@@ -51,6 +59,7 @@ void check_options(const SupervisorOptions& o) {
   not_negative("SupervisorOptions::shutdown_grace", o.shutdown_grace);
   not_negative("SupervisorOptions::cancel_timeout", o.cancel_timeout);
   not_negative("SupervisorOptions::slow_callback_threshold", o.slow_callback_threshold);
+  spin_in_range("SupervisorOptions::spin_before_park", o.spin_before_park);
   if (o.blocking_join_timeout)
     not_negative("SupervisorOptions::blocking_join_timeout", *o.blocking_join_timeout);
   not_negative("SupervisorOptions::watchdog.interval", o.watchdog.interval);

@@ -27,8 +27,9 @@ SubmitQueue::PushResult SubmitQueue::try_push(Callback& fn, std::uint64_t& ticke
     const std::uint64_t seq = cell.sequence.load(std::memory_order_acquire);
     const auto diff = static_cast<std::int64_t>(seq - pos);
     if (diff == 0) {
-      // sync: relaxed CAS; ownership of the cell is then published by the release below.
-      if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+      // sync: acquire on success synchronizes with claimed_past_head()'s release RMW (the
+      // Wakeup protocol); the cell itself is published by the release store below.
+      if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
         cell.fn = std::move(fn);
         // sync: release pairs with the consumer's acquire in pop()/ready(): fn is visible.
         cell.sequence.store(pos + 1, std::memory_order_release);
@@ -48,10 +49,10 @@ SubmitQueue::PushResult SubmitQueue::try_push(Callback& fn, std::uint64_t& ticke
   }
 }
 
-bool SubmitQueue::ready() const noexcept {
-  const Cell& cell = cells_[head_ & mask_];
-  // sync: acquire pairs with the producer's release in try_push().
-  return cell.sequence.load(std::memory_order_acquire) == head_ + 1;
+bool SubmitQueue::claimed_past_head() noexcept {
+  // sync: acq_rel RMW (not a load): later claims read from its release sequence.
+  const std::uint64_t tail = tail_.fetch_add(0, std::memory_order_acq_rel) & ~closed_bit;
+  return tail != head_;
 }
 
 bool SubmitQueue::pop(Callback& out, std::uint64_t& ticket) noexcept {

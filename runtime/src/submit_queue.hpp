@@ -37,8 +37,10 @@ class SubmitQueue {
   /// Consumer: moves the next item out. Returns false if none is published yet.
   bool pop(Callback& out, std::uint64_t& ticket) noexcept;
 
-  /// Consumer: true if the head cell holds a published item.
-  bool ready() const noexcept;
+  /// Consumer: true if a producer has claimed a position the consumer has not popped (it
+  /// may not be published yet). Reads the tail with a release RMW, which orders everything
+  /// the consumer did before against every later claim (the Wakeup protocol relies on it).
+  bool claimed_past_head() noexcept;
 
   /// Refuses every later push; returns the number of positions ever claimed.
   std::uint64_t close() noexcept;

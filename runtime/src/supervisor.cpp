@@ -1,6 +1,8 @@
 // Supervisor: starting loop threads, placement, introspection and graceful shutdown.
 #include "loopvisor/supervisor.hpp"
 
+#include "loopvisor/cpu_count.hpp"
+
 #include "options_check.hpp"
 
 #include <algorithm>
@@ -66,7 +68,7 @@ Supervisor::Supervisor(SupervisorOptions options)
   pool_options.max_pending = options_.blocking_max_pending;
   blocking_ = std::make_shared<BlockingPool>(pool_options);
   std::size_t n = options_.loops;
-  if (n == 0) n = std::max(1u, boost::thread::hardware_concurrency());
+  if (n == 0) n = process_cpu_count();
   loops_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     LoopOptions lo;
@@ -76,6 +78,7 @@ Supervisor::Supervisor(SupervisorOptions options)
     lo.drain_batch = options_.drain_batch;
     lo.exception_handler = options_.exception_handler;
     lo.slow_callback_threshold = options_.slow_callback_threshold;
+    lo.spin_before_park = options_.spin_before_park;
     loops_.push_back(std::make_unique<Loop>(std::move(lo)));
     loops_.back()->set_blocking_pool(blocking_);
   }

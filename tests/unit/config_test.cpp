@@ -55,6 +55,7 @@ TEST(Config, RuntimeDefaultsAreTheSupervisorsDefaults) {
   EXPECT_EQ(daemon.placement, library.placement);
   EXPECT_EQ(daemon.cpu_affinity, library.cpu_affinity);
   EXPECT_EQ(daemon.slow_callback_threshold, library.slow_callback_threshold);
+  EXPECT_EQ(daemon.spin_before_park, library.spin_before_park);
   EXPECT_EQ(daemon.blocking_threads, library.blocking_threads);
   EXPECT_EQ(daemon.blocking_max_pending, library.blocking_max_pending);
   EXPECT_EQ(daemon.watchdog.interval, library.watchdog.interval);
@@ -95,6 +96,17 @@ TEST(Config, EveryKindOfValueParsesFromEveryKindOfSource) {
   EXPECT_EQ(loaded.config.runtime.watchdog.interval, std::chrono::milliseconds(20));
   EXPECT_EQ(loaded.config.log_level, "debug");
   EXPECT_FALSE(loaded.config.admin.enabled);
+}
+
+TEST(Config, SpinBeforeParkIsMicrosecondsUpToOneSecondAndReachesTheSupervisor) {
+  const auto loaded = load_config(std::nullopt, {{"LOOPVISOR_RUNTIME_SPIN_BEFORE_PARK_US", "50"}}, {});
+  EXPECT_EQ(service::supervisor_options(loaded.config.runtime).spin_before_park,
+            std::chrono::microseconds(50));
+  EXPECT_EQ(error_of([] {
+              load_config(std::nullopt, {}, {{"spin-before-park-us", "1000001"}});
+            }),
+            "runtime.spin_before_park_us = 1000001: out of range; expected a whole number of microseconds "
+            "from 0 to 1000000 (from flag --spin-before-park-us)");
 }
 
 TEST(Config, BadValuesNameTheSettingTheSourceAndWhatIsAllowed) {

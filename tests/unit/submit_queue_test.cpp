@@ -1,9 +1,13 @@
 // detail::SubmitQueue: bounded FIFO, immediate rejection when full, close, multi-producer safety.
 #include "submit_queue.hpp"
+#include "wakeup.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -110,6 +114,70 @@ TEST(SubmitQueue, ManyProducersLoseNothingAndKeepPerProducerOrder) {
     ASSERT_EQ(seen[p].size(), static_cast<std::size_t>(per));
     for (int i = 0; i < per; ++i) ASSERT_EQ(seen[p][i], i);
   }
+}
+
+// The loop's wake-up protocol without a loop: producers push one item each and wait for it to
+// run before the next, so the consumer goes idle (rearm) between nearly every item, racing
+// the next push. A lost wake-up leaves a producer waiting: the bounded wait fails the test.
+TEST(SubmitQueue, WakeupProtocolLosesNoWakeupWhenTheConsumerKeepsGoingIdle) {
+  SubmitQueue q(64);
+  Wakeup wakeup;
+  constexpr int producers = 2;
+  constexpr int rounds = 20000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::mutex mu;
+  std::condition_variable cv;
+  int drains_posted = 0;  // the loop's posted drain() handlers, guarded by mu
+  auto post_drain = [&] {
+    {
+      std::lock_guard lock(mu);
+      ++drains_posted;
+    }
+    cv.notify_one();
+  };
+  std::atomic<int> ran[producers] = {};
+  std::atomic<bool> lost{false};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      for (int i = 0; i < rounds && !lost; ++i) {
+        Callback fn([&ran, p] { ran[p].fetch_add(1); });
+        std::uint64_t ticket = 0;
+        ASSERT_EQ(q.try_push(fn, ticket), Result::ok);
+        if (wakeup.needed()) post_drain();
+        while (ran[p].load() != i + 1) {
+          if (std::chrono::steady_clock::now() > deadline) {
+            lost = true;
+            return;
+          }
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  std::thread consumer([&] {
+    Callback fn;
+    std::uint64_t ticket = 0;
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        if (!cv.wait_until(lock, deadline, [&] { return drains_posted > 0 || lost; })) return;
+        if (lost) return;
+        --drains_posted;
+      }
+      while (q.pop(fn, ticket)) {
+        fn();
+        fn.reset();
+      }
+      if (ran[0].load() + ran[1].load() == producers * rounds) return;
+      wakeup.rearm();  // what Loop::Impl::drain does when the inbox looks empty
+      if (q.claimed_past_head() && wakeup.reclaim()) post_drain();
+    }
+  });
+  for (auto& t : threads) t.join();
+  consumer.join();
+  EXPECT_FALSE(lost.load()) << "a producer waited 20 s for an item nobody was woken to run";
+  for (int p = 0; p < producers; ++p) EXPECT_EQ(ran[p].load(), rounds);
 }
 
 }  // namespace

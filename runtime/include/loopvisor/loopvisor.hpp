@@ -5,6 +5,7 @@
 #include "loopvisor/blocking_pool.hpp"
 #include "loopvisor/cancellation_token.hpp"
 #include "loopvisor/channel.hpp"
+#include "loopvisor/cpu_count.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/exception_context.hpp"
 #include "loopvisor/future.hpp"

@@ -26,7 +26,8 @@ template <class S>
 class Sharded;
 
 struct SupervisorOptions {
-  /// Number of loops; 0 means one per hardware thread.
+  /// Number of loops; 0 means one per CPU the process may use (process_cpu_count(): the
+  /// affinity mask, capped by the cgroup's CPU quota).
   std::size_t loops = 0;
   std::size_t submit_queue_capacity = 16384;
   std::size_t drain_batch = 256;
@@ -45,6 +46,8 @@ struct SupervisorOptions {
   WatchdogOptions watchdog{};
   /// See LoopOptions::slow_callback_threshold.
   std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);
+  /// See LoopOptions::spin_before_park (each loop; zero, the default, turns it off).
+  std::chrono::microseconds spin_before_park{0};
   /// The blocking pool shared by the loops (to_thread): threads and pending-job bound.
   std::size_t blocking_threads = 8;
   std::size_t blocking_max_pending = 1024;

@@ -31,6 +31,7 @@ struct RuntimeConfig {
   Placement placement = Placement::round_robin;
   std::vector<int> cpu_affinity;
   std::chrono::milliseconds slow_callback_threshold = std::chrono::milliseconds(100);
+  std::chrono::microseconds spin_before_park{0};  ///< 0: off
   std::size_t blocking_threads = 8;
   std::size_t blocking_max_pending = 1024;
   WatchdogOptions watchdog;

@@ -1,4 +1,4 @@
-// The shared state behind ThreadFuture: a mutex-guarded result, listeners and a cancel hook.
+// The shared state behind ThreadFuture: an atomic status word, the result, listeners and a cancel hook.
 #pragma once
 
 #include <chrono>
@@ -24,6 +24,12 @@ class LoopShared;
 /// the transition, after the lock is released; registered later, they run at once on the
 /// registering thread.
 ///
+/// The status is one atomic word: reading it, and reading the result once it is done, takes
+/// no lock (the result is written before the word is released and never changes after,
+/// except a move-only value taken out, which locks). Blocking waits sleep on the word itself
+/// (a futex), after spinning for the producer loop's spin budget if it has one; timed waits
+/// use the mutex and condition variable. Transitions and listeners take the mutex.
+///
 /// Thread safety: every member is safe from any thread.
 class FutureStateBase {
  public:
@@ -36,9 +42,9 @@ class FutureStateBase {
   /// through the producer loop's exception handler (or the log), as for a task.
   virtual ~FutureStateBase();
 
-  Status status() const {
-    lock_guard g(mu_);
-    return status_;
+  Status status() const noexcept {
+    // sync: acquire pairs with complete()'s release: a non-pending status makes the result visible.
+    return static_cast<Status>(word_.load(std::memory_order_acquire));
   }
 
   /// pending → cancelled; runs the cancel hook (for example: cancel the task on its loop).
@@ -65,10 +71,7 @@ class FutureStateBase {
   void rethrow_if_failed() const;
   std::exception_ptr exception_or_null() const;
   /// Done with an exception (not cancelled). Does not count as retrieving it.
-  bool failed() const {
-    lock_guard g(mu_);
-    return status_ == Status::done && error_ != nullptr;
-  }
+  bool failed() const noexcept { return status() == Status::done && error_ != nullptr; }
 
  protected:
   /// Transition under lock via `set`, then run listeners. Returns false if not pending.
@@ -77,24 +80,35 @@ class FutureStateBase {
     std::vector<Callback> listeners;
     {
       lock_guard g(mu_);
-      if (status_ != Status::pending) return false;
+      if (status() != Status::pending) return false;
       set();
-      status_ = to;
+      // sync: release publishes what set() wrote to lock-free readers (status()).
+      word_.store(static_cast<int>(to), std::memory_order_release);
       listeners.swap(listeners_);
     }
-    cv_.notify_all();
+    cv_.notify_all();    // timed waiters
+    word_.notify_all();  // untimed waiters (no system call when nobody waits)
     for (auto& l : listeners) l();
     return true;
   }
 
-  mutable mutex mu_;
+  void mark_retrieved() const noexcept {
+    // sync: relaxed; read only by the destructor, after every other user is gone.
+    retrieved_.store(true, std::memory_order_relaxed);
+  }
+
+  mutable mutex mu_;  // transitions, listeners_, cancel_hook_, taking a move-only value
   mutable condition_variable cv_;
-  Status status_ = Status::pending;
-  std::exception_ptr error_;
+  atomic<int> word_{static_cast<int>(Status::pending)};
+  std::exception_ptr error_;  // written once, before word_ leaves pending
   std::vector<Callback> listeners_;
   Callback cancel_hook_;
   std::shared_ptr<LoopShared> producer_;
-  mutable bool retrieved_ = false;  // guarded by mu_: someone read the exception
+  mutable atomic<bool> retrieved_{false};  // someone read the exception
+
+ private:
+  /// Spins up to the producer loop's spin budget (and `deadline`); true if settled meanwhile.
+  bool spin_until_settled(std::chrono::steady_clock::time_point deadline) const noexcept;
 };
 
 template <class T>
@@ -110,10 +124,10 @@ class FutureState final : public FutureStateBase {
   /// The value: copied if T is copyable (the future can be read many times), else moved out
   /// once. Precondition: done without exception.
   Stored take_value() {
-    lock_guard g(mu_);
     if constexpr (std::is_copy_constructible_v<Stored>) {
-      return *value_;
+      return *value_;  // immutable once done: no lock
     } else {
+      lock_guard g(mu_);
       if (!value_) throw InvalidStateError("the future's move-only result was already taken");
       Stored out = std::move(*value_);
       value_.reset();

@@ -46,6 +46,12 @@ class LoopShared {
   void set_slow_threshold(std::chrono::nanoseconds threshold) noexcept { slow_threshold_ = threshold; }
   std::chrono::nanoseconds slow_threshold() const noexcept { return slow_threshold_; }
   void report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept;
+
+  /// Spin-before-park (LoopOptions::spin_before_park): how long the loop, and a thread
+  /// blocked on one of its ThreadFutures, polls before sleeping in the kernel. Zero: off.
+  /// Set before the loop runs.
+  void set_spin_budget(std::chrono::nanoseconds budget) noexcept { spin_budget_ = budget; }
+  std::chrono::nanoseconds spin_budget() const noexcept { return spin_budget_; }
   std::uint64_t slow_callbacks() const noexcept {
     return slow_.load(std::memory_order_relaxed);  // sync: a statistic
   }
@@ -100,6 +106,7 @@ class LoopShared {
   atomic<std::uint64_t> slow_{0};
   OwnedCounter busy_ns_;
   atomic<std::int64_t> busy_since_ns_{0};  // steady_clock ns; written by the loop thread
+  std::chrono::nanoseconds spin_budget_{0};
   std::chrono::nanoseconds slow_threshold_{0};
 };
 

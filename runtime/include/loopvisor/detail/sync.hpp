@@ -16,7 +16,13 @@ using condition_variable = std::condition_variable;
 using lock_guard = std::lock_guard<std::mutex>;
 using unique_lock = std::unique_lock<std::mutex>;
 
-inline void fence_seq_cst() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+/// One iteration of a spin-wait: tells the CPU this is a busy loop (x86 PAUSE), which saves
+/// power and frees the core's resources for its sibling hyperthread.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 // A cache line: hot fields written by different threads live on separate lines so that one
 // thread's writes do not invalidate the line another thread is reading.
