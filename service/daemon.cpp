@@ -6,12 +6,14 @@
 #include <optional>
 #include <thread>
 
+#include <time.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 
@@ -19,11 +21,21 @@
 #include "admin/admin_server.hpp"
 #include "jobs/job_metrics.hpp"
 #include "jobs/job_registry.hpp"
+#include "loopvisor/spdlog_sink.hpp"
 #include "loopvisor/version.hpp"
 #include "signals.hpp"
 #include "systemd_notify.hpp"
 
 namespace loopvisor::service {
+
+namespace {
+// CLOCK_MONOTONIC in microseconds, for sd_notify's MONOTONIC_USEC (systemd.service(5)).
+long long monotonic_usec() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+}  // namespace
 
 SupervisorOptions supervisor_options(const config::RuntimeConfig& runtime) {
   SupervisorOptions o;
@@ -39,7 +51,7 @@ SupervisorOptions supervisor_options(const config::RuntimeConfig& runtime) {
   return o;
 }
 
-int run_daemon(const config::DaemonConfig& config) {
+int run_daemon(const config::DaemonConfig& config, ConfigReload::Loader reload_source) {
   // Signals are watched on this (main) thread's context, registered before anything starts,
   // so an early SIGTERM is queued, not fatal; its handler runs once signal_context.run() starts.
   boost::asio::io_context signal_context(1);
@@ -50,7 +62,26 @@ int run_daemon(const config::DaemonConfig& config) {
   std::optional<Supervisor> supervisor_slot;
   // Declared before the admin server, so routes never outlive it.
   std::optional<JobRegistry> jobs;
+  std::shared_ptr<ConfigReload> reload;  // after what it changes, before the admin server using it
   std::thread stopper;
+  // SIGHUP reloads (its default action would kill the daemon and every job). Watched from
+  // here on; handled once signal_context runs, when everything below exists.
+  boost::asio::signal_set hangup(signal_context, SIGHUP);
+  std::function<void()> watch_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;  // cancelled at exit
+      if (readiness.draining()) {
+        spdlog::warn("received SIGHUP while shutting down: no reload");
+      } else {
+        systemd.notify(fmt::format("RELOADING=1\nMONOTONIC_USEC={}", monotonic_usec()));
+        const auto outcome = reload->reload("SIGHUP");
+        systemd.notify(outcome.ok ? "READY=1\nSTATUS=configuration reloaded"
+                                  : "READY=1\nSTATUS=configuration reload refused; running as before");
+      }
+      watch_hangup();
+    });
+  };
+  watch_hangup();
   ShutdownSignals signals(
       signal_context,
       [&](int signal) {
@@ -72,6 +103,8 @@ int run_daemon(const config::DaemonConfig& config) {
             spdlog::info("shutdown complete: {}", describe_jobs_between(*jobs_before, jobs->counts()));
           boost::asio::post(signal_context, [&] {
             signals.cancel();
+            boost::system::error_code ignored;
+            hangup.cancel(ignored);
             signal_context.stop();
           });
         });
@@ -85,18 +118,35 @@ int run_daemon(const config::DaemonConfig& config) {
   for (const auto& s : supervisor.stats()) {
     spdlog::info("loop {} '{}' running, submission queue capacity {}", s.index, s.name, s.queue_capacity);
   }
+  auto auth_token = std::make_shared<AuthToken>(config.admin.auth_token);
+  ReloadTargets targets;
+  targets.supervisor = &supervisor;
+  targets.auth_token = auth_token;
+  targets.set_log_level = [](const std::string& name) {
+    const auto level = spdlog::level::from_str(name);
+    spdlog::set_level(level);
+    loopvisor::set_log_level(log_level_of(level));
+  };
+  if (config.admin.enabled && config.jobs.enabled) targets.jobs = &jobs.emplace(supervisor, config.jobs);
+  if (!reload_source) reload_source = [config] { return config::LoadedConfig{config, {}, {}}; };
+  reload = std::make_shared<ConfigReload>(config, std::move(reload_source), std::move(targets));
   std::optional<AdminServer> admin;
   if (config.admin.enabled) {
     AdminContext context;
+    context.auth_token = auth_token;
+    context.reload = reload.get();
     context.supervisor = &supervisor;
     context.readiness = &readiness;
     context.admin = config.admin;
     context.metrics = config.metrics;
     context.collectors = default_collectors(supervisor, config.metrics);
     context.admin_metrics = std::make_shared<AdminMetrics>();
-    if (config.metrics.enabled) context.collectors.push_back(context.admin_metrics);
+    if (config.metrics.enabled) {
+      context.collectors.push_back(context.admin_metrics);
+      context.collectors.push_back(reload);
+    }
     if (config.jobs.enabled) {
-      context.jobs = &jobs.emplace(supervisor, config.jobs);
+      context.jobs = &*jobs;
       if (config.metrics.enabled) context.collectors.push_back(std::make_shared<JobMetrics>(*jobs));
       spdlog::info("job API on /v1/jobs: at most {} active; exec {}", config.jobs.max_active,
                    config.jobs.exec_allow.empty()

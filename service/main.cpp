@@ -55,7 +55,10 @@ int main(int argc, char** argv) {
   // same level.
   loopvisor::set_log_sink(loopvisor::spdlog_sink(spdlog::default_logger()), loopvisor::log_level_of(level));
   try {
-    return loopvisor::service::run_daemon(loaded.config);
+    // SIGHUP and POST /admin/reload read the same sources again.
+    return loopvisor::service::run_daemon(loaded.config, [command] {
+      return config::load_config(command.config_file, config::process_environment(), command.values);
+    });
   } catch (const std::exception& e) {
     spdlog::critical("loopvisord: {}", e.what());
     return EXIT_FAILURE;

@@ -49,7 +49,7 @@ void LoopShared::report_slow(const std::string& what, std::chrono::nanoseconds t
   try {
     detail::log(LogLevel::warn, "{}: {} held the loop for {} ms (slow callback threshold {} ms)", name_, what,
                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
-                std::chrono::duration_cast<std::chrono::milliseconds>(slow_threshold_).count());
+                std::chrono::duration_cast<std::chrono::milliseconds>(slow_threshold()).count());
   } catch (...) {
   }
 }

@@ -230,6 +230,21 @@ ShutdownReport Supervisor::report() const {
 
 bool Supervisor::is_closed() const noexcept { return closing_.load(); }
 
+void Supervisor::set_slow_callback_threshold(std::chrono::milliseconds threshold) {
+  if (threshold.count() < 0) {
+    throw std::invalid_argument(
+        fmt::format("slow callback threshold = {} ms is negative", threshold.count()));
+  }
+  for (auto& loop : loops_) detail::loop_shared(*loop)->set_slow_threshold(threshold);
+}
+
+void Supervisor::set_stall_threshold(std::chrono::milliseconds threshold) {
+  if (threshold.count() < 0) {
+    throw std::invalid_argument(fmt::format("stall threshold = {} ms is negative", threshold.count()));
+  }
+  watchdog_->set_stall_threshold(threshold);
+}
+
 std::optional<std::chrono::steady_clock::duration> Supervisor::watchdog_silence() const noexcept {
   return watchdog_->silence();
 }

@@ -23,7 +23,9 @@ struct Watchdog::Impl {
     std::chrono::steady_clock::time_point busy_at{};
   };
 
-  WatchdogOptions options;
+  WatchdogOptions options;  // stall_threshold is read from stall_threshold_ms instead
+  // sync: relaxed; a setting changed live (set_stall_threshold), read on its own.
+  detail::atomic<std::int64_t> stall_threshold_ms{0};
   std::vector<Probe> probes;
   detail::mutex mu;
   detail::condition_variable cv;
@@ -77,7 +79,8 @@ struct Watchdog::Impl {
           p.health->set_stalled(false);
         } else {
           const auto waited = now - p.sent;
-          if (waited > options.stall_threshold) {
+          const std::chrono::milliseconds threshold(stall_threshold_ms.load(std::memory_order_relaxed));
+          if (waited > threshold) {
             p.health->set_stalled(true);
             p.health->record_pending_lag(waited);
             if (!p.reported) {
@@ -87,7 +90,7 @@ struct Watchdog::Impl {
                           "blocking it",
                           p.loop->name(),
                           std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(),
-                          options.stall_threshold.count());
+                          threshold.count());
             }
           }
           continue;  // one probe at a time per loop
@@ -109,6 +112,7 @@ struct Watchdog::Impl {
 
 Watchdog::Watchdog(std::vector<Loop*> loops, WatchdogOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
+  impl_->stall_threshold_ms.store(options.stall_threshold.count(), std::memory_order_relaxed);
   if (options.interval.count() <= 0) return;
   for (Loop* loop : loops) impl_->probes.push_back({loop, detail::loop_health(*loop)});
   impl_->last_round.store(Impl::now_ns(), std::memory_order_relaxed);
@@ -125,6 +129,14 @@ void Watchdog::stop() {
   impl_->cv.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
   impl_->last_round.store(0, std::memory_order_relaxed);
+}
+
+void Watchdog::set_stall_threshold(std::chrono::milliseconds threshold) noexcept {
+  impl_->stall_threshold_ms.store(threshold.count(), std::memory_order_relaxed);
+}
+
+std::chrono::milliseconds Watchdog::stall_threshold() const noexcept {
+  return std::chrono::milliseconds(impl_->stall_threshold_ms.load(std::memory_order_relaxed));
 }
 
 std::optional<std::chrono::steady_clock::duration> Watchdog::silence() const noexcept {

@@ -9,12 +9,14 @@
 
 #include <prometheus/collectable.h>
 
+#include "auth_token.hpp"
 #include "loopvisor/config/daemon_config.hpp"
 #include "loopvisor/supervisor.hpp"
 
 namespace loopvisor::service {
 
 class AdminMetrics;
+class ConfigReload;
 class JobRegistry;
 
 /// Whether the daemon takes new work. Draining starts on SIGTERM and never ends.
@@ -37,6 +39,11 @@ struct AdminContext {
   /// The job API's registry; null when [jobs] enabled = false (/v1/jobs answers 404).
   JobRegistry* jobs = nullptr;
   config::AdminConfig admin;
+  /// The bearer token in force; null: AdminServer makes it from admin.auth_token. Shared with
+  /// the daemon's ConfigReload, which replaces it on a reload.
+  std::shared_ptr<AuthToken> auth_token;
+  /// POST /admin/reload; null: the route answers 404 (no reload in this setup).
+  ConfigReload* reload = nullptr;
   config::MetricsConfig metrics;
   /// Counts every answer when set (and is then usually among the collectors too).
   std::shared_ptr<AdminMetrics> admin_metrics;

@@ -47,7 +47,9 @@ struct AdminServer::Impl {
   tcp::endpoint bound;  // set before the thread starts, then read-only
   std::thread thread;
 
-  explicit Impl(AdminContext ctx) : context(std::move(ctx)) {}
+  explicit Impl(AdminContext ctx) : context(std::move(ctx)) {
+    if (!context.auth_token) context.auth_token = std::make_shared<AuthToken>(context.admin.auth_token);
+  }
 
   void bind() {
     const auto& where = context.admin.listen;

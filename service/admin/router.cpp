@@ -27,6 +27,8 @@ std::span<const Route> admin_routes() {
       {http::verb::get, "/v1/jobs/{id}", &job_get_route, "one job (?wait_ms=N waits up to N ms for its end)"},
       {http::verb::delete_, "/v1/jobs/{id}", &job_delete_route,
        "cancel a queued or running job (202), or forget a finished one (200)"},
+      {http::verb::post, "/admin/reload", &reload_route,
+       "re-read the config file and environment, as SIGHUP does; 200 with what changed, 422 if refused"},
       {http::verb::get, "/help", &help_route, "this list", true},
   };
   return routes;
@@ -92,7 +94,7 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
     std::string_view id;
     if (!path_matches(route.path, path, id)) continue;
     if (route.method == method) {
-      if (!route.open && !authorized(request, context.admin.auth_token)) {
+      if (!route.open && !authorized(request, *context.auth_token->get())) {
         auto res = json_error(http::status::unauthorized, "unauthorized",
                               fmt::format("{} needs 'Authorization: Bearer <token>' with the token from "
                                           "[admin] auth_token_file",

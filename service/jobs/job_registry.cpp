@@ -30,8 +30,8 @@ struct Entry {
 struct JobRegistry::Shared {
   explicit Shared(config::JobsConfig c) : config(std::move(c)) {}
 
-  const config::JobsConfig config;
   mutable std::mutex mu;
+  config::JobsConfig config;                             // guarded by mu; replaced by set_config
   std::map<std::uint64_t, std::shared_ptr<Entry>> jobs;  // guarded by mu, in id order
   std::deque<std::uint64_t> finished_order;              // guarded by mu: ids as they ended
   std::size_t final_records = 0;                         // guarded by mu
@@ -160,7 +160,15 @@ JobRegistry::JobRegistry(Supervisor& supervisor, config::JobsConfig config)
 
 JobRegistry::~JobRegistry() = default;
 
-const config::JobsConfig& JobRegistry::config() const noexcept { return shared_->config; }
+config::JobsConfig JobRegistry::config() const {
+  std::lock_guard guard(shared_->mu);
+  return shared_->config;
+}
+
+void JobRegistry::set_config(config::JobsConfig config) {
+  std::lock_guard guard(shared_->mu);
+  std::swap(shared_->config, config);  // the old one is freed outside the lock
+}
 
 JobSnapshot JobRegistry::submit(JobRequest request) {
   auto& shared = *shared_;

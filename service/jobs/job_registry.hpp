@@ -106,7 +106,11 @@ class JobRegistry {
   void drop_waiters() noexcept;
 
   JobCounts counts() const;
-  const config::JobsConfig& config() const noexcept;
+  /// The limits in force (a copy: a reload may replace them at any time).
+  config::JobsConfig config() const;
+  /// A configuration reload: later submissions see the new limits, allow list and exec
+  /// settings; accepted jobs keep what they were accepted with. `enabled` is not consulted.
+  void set_config(config::JobsConfig config);
 
   struct Shared;
 

@@ -15,11 +15,7 @@ cleanup() {  # every step, whatever the one before returned
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- loopvisord log"; cat "$work/daemon.log" 2>/dev/null || true
-  exit 1
-}
+fail() { fail_with_log "$@"; }
 source "$(dirname "${BASH_SOURCE[0]}")/wait_until.sh"
 
 start() {  # start PORT: a daemon on 127.0.0.1:PORT; sets pid and port

@@ -11,11 +11,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- loopvisord log"; cat "$work/daemon.log" 2>/dev/null || true
-  exit 1
-}
+fail() { fail_with_log "$@"; }
 source "$(dirname "${BASH_SOURCE[0]}")/wait_until.sh"
 
 echo "t0ken-$$" > "$work/token"
@@ -55,14 +51,8 @@ code=$(post '{"kind":"sleep","args":{"duration_ms":0}}') || code=refused  # it m
 [[ $code == 503 || $code == refused ]] || fail "POST while draining answered $code, expected 503"
 [[ $code == refused ]] || [[ $(field error) == draining ]] || fail "503 body: $(cat "$work/body")"
 
-exited() { ! kill -0 "$pid" 2>/dev/null; }
-wait_until 30 "the daemon to exit" exited
-set +e
-wait "$pid"
-status=$?
-set -e
-pid=""
-[[ $status == 0 ]] || fail "exit status $status after SIGTERM, expected 0"
+wait_for_exit 30
+[[ $exit_code == 0 ]] || fail "exit status $exit_code after SIGTERM, expected 0"
 grep -q "job $sleep_id (sleep 'long-nap') on loop [01] ended cancelled: cancelled by the daemon's shutdown" \
   "$work/daemon.log" || fail "no log line for the cancelled job"
 # The shutdown summary counts jobs, not the tasks that ran them (it said completed=6 cancelled=4

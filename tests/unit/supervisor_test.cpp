@@ -1,6 +1,8 @@
 // Supervisor: loop threads, placement, accounting under load, graceful shutdown.
 #include "loopvisor/supervisor.hpp"
 
+#include "loopvisor/cpu_count.hpp"
+
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <sched.h>
@@ -9,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -49,9 +52,41 @@ TEST(Supervisor, StartsOneNamedThreadPerLoop) {
   EXPECT_THROW((void)sup.loop(3), std::out_of_range);
 }
 
-TEST(Supervisor, ZeroLoopsMeansOnePerHardwareThread) {
+TEST(Supervisor, ZeroLoopsMeansOnePerUsableCpu) {
   Supervisor sup(with_loops(0));
-  EXPECT_EQ(sup.size(), std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(sup.size(), process_cpu_count());  // cpu_count_test narrows the mask and the quota
+}
+
+// A configuration reload changes the slow-callback and stall thresholds of a running
+// supervisor: each only fires after the change.
+TEST(Supervisor, ThresholdsChangeWhileRunning) {
+  SupervisorOptions options = with_loops(1);
+  options.slow_callback_threshold = std::chrono::hours(1);
+  options.watchdog.interval = 10ms;
+  options.watchdog.stall_threshold = std::chrono::hours(1);
+  Supervisor sup(options);
+  EXPECT_THROW(sup.set_slow_callback_threshold(-1ms), std::invalid_argument);
+  EXPECT_THROW(sup.set_stall_threshold(-1ms), std::invalid_argument);
+  EXPECT_EQ(sup.stall_threshold(), std::chrono::hours(1));
+
+  sup.loop(0).submit([] { std::this_thread::sleep_for(30ms); }).get(bound);
+  EXPECT_EQ(sup.loop(0).stats().slow_callbacks, 0u);
+  sup.set_slow_callback_threshold(1ms);
+  sup.loop(0).submit([] { std::this_thread::sleep_for(30ms); }).get(bound);
+  EXPECT_TRUE(eventually([&] { return sup.loop(0).stats().slow_callbacks == 1; }));
+
+  // Hold the loop until the watchdog, now with a 50 ms threshold, calls it stalled.
+  sup.set_stall_threshold(50ms);
+  EXPECT_EQ(sup.stall_threshold(), 50ms);
+  std::atomic<bool> release{false};
+  sup.loop(0).call_soon_threadsafe([&release] {
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+  });
+  const bool stalled = eventually([&] { return sup.loop(0).stats().stalled; });
+  release = true;
+  EXPECT_TRUE(stalled) << "the lowered stall threshold was not used";
+  EXPECT_TRUE(eventually([&] { return !sup.loop(0).stats().stalled; }));
+  (void)sup.shutdown();
 }
 
 TEST(Supervisor, RoundRobinSpreadsSubmissionsOverLoops) {

@@ -154,6 +154,13 @@ class Supervisor {
   /// watchdog itself is not running, so no loop's health is known. Any thread.
   std::optional<std::chrono::steady_clock::duration> watchdog_silence() const noexcept;
 
+  /// Live changes (a configuration reload), from any thread; they take effect at each loop's
+  /// next callback and the watchdog's next round. Negative values throw std::invalid_argument.
+  void set_slow_callback_threshold(std::chrono::milliseconds threshold);
+  void set_stall_threshold(std::chrono::milliseconds threshold);
+  /// The watchdog's stall threshold now (options().watchdog has the one it started with).
+  std::chrono::milliseconds stall_threshold() const noexcept { return watchdog_->stall_threshold(); }
+
   /// Every live task on every loop (blocks while each loop answers; bounded by `timeout`).
   std::vector<TaskInfo> all_tasks(std::chrono::milliseconds timeout = std::chrono::seconds(2));
   std::vector<LoopStats> stats() const;

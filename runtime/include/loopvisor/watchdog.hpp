@@ -35,7 +35,7 @@ struct WatchdogOptions {
 /// every loop looking healthy.
 ///
 /// Thread safety: construct, stop() and destroy from any thread that is not one of the loops;
-/// silence() from any thread.
+/// silence() and set_stall_threshold() from any thread.
 class Watchdog {
  public:
   Watchdog(std::vector<Loop*> loops, WatchdogOptions options);
@@ -45,6 +45,9 @@ class Watchdog {
 
   /// Stops probing and joins the thread; idempotent.
   void stop();
+  /// Changes the stall threshold from the next round on (a configuration reload). Any thread.
+  void set_stall_threshold(std::chrono::milliseconds threshold) noexcept;
+  std::chrono::milliseconds stall_threshold() const noexcept;
   /// Time since the last round of probes ended (since start before the first); nullopt when
   /// the watchdog is off or stopped.
   std::optional<std::chrono::steady_clock::duration> silence() const noexcept;

@@ -83,7 +83,7 @@ std::optional<Response> read_request(const Request& message, const AdminContext&
     out.name = name->get_string();
   }
 
-  const auto& config = context.jobs->config();
+  const auto config = context.jobs->config();
   out.timeout = config.default_timeout;
   if (const auto* t = fields.if_contains("timeout_ms")) {
     const auto max = static_cast<std::uint64_t>(config.max_timeout.count());

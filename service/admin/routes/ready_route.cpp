@@ -13,7 +13,7 @@ boost::asio::awaitable<Response> ready_route(RequestView, const AdminContext& co
     reasons.push_back(
         {{"reason", "draining"}, {"message", "the daemon is shutting down and takes no new work"}});
   }
-  const auto threshold = context.supervisor->options().watchdog.stall_threshold;
+  const auto threshold = context.supervisor->stall_threshold();
   if (const auto silence = context.supervisor->watchdog_silence(); silence && *silence > threshold) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*silence).count();
     reasons.push_back(

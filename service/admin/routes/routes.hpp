@@ -21,6 +21,9 @@ boost::asio::awaitable<Response> help_route(RequestView request, const AdminCont
 /// GET /debug/tasks: live tasks of every loop, paginated.
 boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const AdminContext& context);
 
+/// POST /admin/reload: the configuration reload SIGHUP does; 200 or 422 with the outcome.
+boost::asio::awaitable<Response> reload_route(RequestView request, const AdminContext& context);
+
 /// POST /v1/jobs: checks the request and starts a job; 202 with its record.
 boost::asio::awaitable<Response> jobs_create_route(RequestView request, const AdminContext& context);
 /// GET /v1/jobs: job records in id order, filtered by state, paginated.

@@ -42,9 +42,16 @@ class LoopShared {
 
   /// Slow-callback detection (asyncio's debug slow_callback_duration): a callback or task step
   /// holding the loop longer than the threshold is logged with its name and counted. Zero
-  /// turns it off. Set before the loop runs.
-  void set_slow_threshold(std::chrono::nanoseconds threshold) noexcept { slow_threshold_ = threshold; }
-  std::chrono::nanoseconds slow_threshold() const noexcept { return slow_threshold_; }
+  /// turns it off. Any thread, at any time (a configuration reload); a step already being
+  /// measured may be judged by either value.
+  void set_slow_threshold(std::chrono::nanoseconds threshold) noexcept {
+    // sync: relaxed; a setting read on its own.
+    slow_threshold_ns_.store(threshold.count(), std::memory_order_relaxed);
+  }
+  std::chrono::nanoseconds slow_threshold() const noexcept {
+    // sync: relaxed; see set_slow_threshold.
+    return std::chrono::nanoseconds(slow_threshold_ns_.load(std::memory_order_relaxed));
+  }
   void report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept;
 
   /// Spin-before-park (LoopOptions::spin_before_park): how long the loop, and a thread
@@ -107,7 +114,7 @@ class LoopShared {
   OwnedCounter busy_ns_;
   atomic<std::int64_t> busy_since_ns_{0};  // steady_clock ns; written by the loop thread
   std::chrono::nanoseconds spin_budget_{0};
-  std::chrono::nanoseconds slow_threshold_{0};
+  atomic<std::int64_t> slow_threshold_ns_{0};
 };
 
 /// Adds the wall time of its scope to the loop's busy time. Only the outermost scope on a
