@@ -43,8 +43,16 @@ std::vector<prometheus::MetricFamily> JobMetrics::Collect() const {
   auto finished = family("loopvisor_jobs_finished_total",
                          "Jobs that reached a final state, by kind and state (counted when they do).",
                          prometheus::MetricType::Counter);
-  for (const auto& [key, n] : counts.finished) {
-    add_counter(finished, {{"kind", key.first}, {"state", key.second}}, static_cast<double>(n));
+  // Every kind and final state from the start, at 0 until one ends so: a ratio or an alert on
+  // this family has its series before the first job fails (absent series read as no data).
+  for (const auto& kind : job_kinds()) {
+    for (const auto state :
+         {JobState::succeeded, JobState::failed, JobState::cancelled, JobState::timed_out}) {
+      const auto key = std::make_pair(std::string(kind.name), std::string(to_string(state)));
+      const auto it = counts.finished.find(key);
+      add_counter(finished, {{"kind", key.first}, {"state", key.second}},
+                  it == counts.finished.end() ? 0.0 : static_cast<double>(it->second));
+    }
   }
   auto rejected = family("loopvisor_jobs_rejected_total",
                          "Job requests refused after they were checked, by reason: too_many (max_active "

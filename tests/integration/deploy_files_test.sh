@@ -13,6 +13,31 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 promtool check config "$src/deploy/prometheus/prometheus.yml" > /dev/null || fail "promtool check config"
 promtool check rules "$src/deploy/prometheus/loopvisor-alerts.yml" > /dev/null || fail "promtool check rules"
+promtool test rules "$src/tests/prometheus/alerts_test.yml" > "$work/promtool-test" 2>&1 ||
+  fail "promtool test rules: $(cat "$work/promtool-test")"
+# Every alert is tested by promtool, and links to a section of docs/runbook.md that exists.
+python3 - "$src" <<'PY' || fail "the alert rules, their tests and the runbook disagree"
+import re, sys, yaml
+src = sys.argv[1]
+rules = [r for g in yaml.safe_load(open(f"{src}/deploy/prometheus/loopvisor-alerts.yml"))["groups"] for r in g["rules"]]
+tested = {t["alertname"] for case in yaml.safe_load(open(f"{src}/tests/prometheus/alerts_test.yml"))["tests"]
+          for t in case.get("alert_rule_test", []) if t.get("exp_alerts")}
+sections = {h.strip().lower() for h in re.findall(r"^## (.+)$", open(f"{src}/docs/runbook.md").read(), re.M)}
+bad = []
+for r in rules:
+    name = r["alert"]
+    if name not in tested:
+        bad.append(f"{name}: no promtool test sees it fire")
+    url = r.get("annotations", {}).get("runbook_url", "")
+    anchor = url.rpartition("docs/runbook.md#")[2] if "docs/runbook.md#" in url else ""
+    if anchor != name.lower() or anchor not in sections:
+        bad.append(f"{name}: runbook_url '{url}' does not point to its section of docs/runbook.md")
+for line in bad:
+    print(line)
+sys.exit(1 if bad else 0)
+PY
+grep -q "evaluation_interval: 5s" "$src/deploy/prometheus/prometheus.yml" ||
+  fail "prometheus.yml must evaluate rules every 5 s (the 1 m default delays every alert by up to a minute)"
 
 # Every loopvisor metric an alert uses is one loopvisord exports.
 "$daemon" --loops 1 --admin-listen 127.0.0.1:0 > "$work/log" 2>&1 &

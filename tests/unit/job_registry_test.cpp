@@ -345,6 +345,10 @@ TEST(JobApi, JobMetricsPassPromtool) {
   EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_finished_total{kind=\"sleep\",state=\"succeeded\"} 1"))
       << metrics;
   EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_active 0"));
+  // Every kind and final state is there from the start, so ratios and alerts have series.
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_finished_total{kind=\"exec\",state=\"failed\"} 0"))
+      << metrics;
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_finished_total{kind=\"sleep\",state=\"timed_out\"} 0"));
   EXPECT_EQ(promtool_findings(metrics), "");
 }
 
