@@ -25,6 +25,7 @@
 #include "loopvisor/version.hpp"
 #include "signals.hpp"
 #include "systemd_notify.hpp"
+#include "watchdog_gate.hpp"
 
 namespace loopvisor::service {
 
@@ -159,10 +160,25 @@ int run_daemon(const config::DaemonConfig& config, ConfigReload::Loader reload_s
   }
   spdlog::info("loopvisord ready: {} loop(s); SIGTERM or SIGINT to stop", supervisor.size());
   systemd.notify(fmt::format("READY=1\nSTATUS=serving with {} loop(s)", supervisor.size()));
-  // systemd's WatchdogSec: pinged from this thread, which also handles the signals.
+  // systemd's WatchdogSec: pinged from this thread, which also handles the signals, and only
+  // while every loop and the admin thread answer (a daemon alive but frozen gets restarted).
   boost::asio::steady_timer watchdog_ping(signal_context);
+  std::optional<std::string> withheld;  // why pings are withheld, while they are
   std::function<void()> ping = [&] {
-    systemd.notify("WATCHDOG=1");
+    const auto why = why_not_answering(supervisor, admin ? &*admin : nullptr, std::chrono::seconds(3));
+    if (!why) {
+      if (withheld) {
+        spdlog::info("systemd watchdog: every loop and the admin thread answer again; pings resume");
+        systemd.notify(fmt::format("STATUS=serving with {} loop(s)", supervisor.size()));
+        withheld.reset();
+      }
+      systemd.notify("WATCHDOG=1");
+    } else if (!withheld) {  // logged once per outage, not once per ping
+      spdlog::error(
+          "systemd watchdog: withholding pings: {} (systemd restarts the service after WatchdogSec)", *why);
+      systemd.notify("STATUS=withholding watchdog pings: " + *why);
+      withheld = why;
+    }
     watchdog_ping.expires_after(*systemd.watchdog_interval());
     watchdog_ping.async_wait([&](boost::system::error_code ec) {
       if (!ec) ping();

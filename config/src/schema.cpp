@@ -401,6 +401,10 @@ std::vector<Setting> build_settings() {
   out.push_back(bool_setting(
       "jobs", "enabled", "jobs-enabled", "serve the job API /v1/jobs (off: 404)",
       [](auto& c) -> auto& { return c.jobs.enabled; }));
+  out.push_back(bool_setting(
+      "jobs", "allow_block", "jobs-allow-block",
+      "allow the block job, which holds its loop on purpose (alert and watchdog drills; off: 403)",
+      [](auto& c) -> auto& { return c.jobs.allow_block; }));
   out.push_back(unsigned_setting(
       "jobs", "max_active", "jobs-max-active", "jobs queued or running at once (more: 429)", 1, 1000000,
       [](auto& c) -> auto& { return c.jobs.max_active; }));

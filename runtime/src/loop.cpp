@@ -448,6 +448,7 @@ LoopStats Loop::stats() const noexcept {
   s.busy_ratio = health_->busy_ratio();
   s.lag = health_->last_lag();
   s.stalled = health_->stalled();
+  s.stalls = health_->stalls();
   s.lag_probes = health_->count();
   return s;
 }

@@ -92,6 +92,12 @@ void collect_supervisor(const Supervisor& supervisor, std::vector<MetricFamily>&
        MetricType::Counter, [](const LoopStats& s) { return double(s.slow_callbacks); }},
       {"loopvisor_loop_stalled", "1 while the watchdog finds the loop stalled, else 0.", MetricType::Gauge,
        [](const LoopStats& s) { return s.stalled ? 1.0 : 0.0; }},
+      {"loopvisor_loop_stalls_total",
+       "Stalls the watchdog found (each counted once as it begins; catches stalls between scrapes).",
+       MetricType::Counter, [](const LoopStats& s) { return double(s.stalls); }},
+      {"loopvisor_loop_queue_capacity",
+       "Capacity of the loop's cross-thread submission queue (saturation = queue_depth / queue_capacity).",
+       MetricType::Gauge, [](const LoopStats& s) { return double(s.queue_capacity); }},
       {"loopvisor_loop_unhandled_exceptions_total",
        "Failures reported to the loop's exception handler (throwing callbacks, unretrieved task errors, "
        "...).",

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -45,7 +47,21 @@ struct AdminServer::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   tcp::endpoint bound;  // set before the thread starts, then read-only
+  // steady_clock ticks of the admin thread's last heartbeat.
+  // sync: relaxed; a timestamp read on its own.
+  std::atomic<std::chrono::steady_clock::rep> heartbeat{
+      std::chrono::steady_clock::now().time_since_epoch().count()};
   std::thread thread;
+
+  asio::awaitable<void> beat() {
+    asio::steady_timer timer(io);
+    for (;;) {
+      heartbeat.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      timer.expires_after(std::chrono::milliseconds(250));
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;  // the server is stopping
+    }
+  }
 
   explicit Impl(AdminContext ctx) : context(std::move(ctx)) {
     if (!context.auth_token) context.auth_token = std::make_shared<AuthToken>(context.admin.auth_token);
@@ -184,6 +200,7 @@ struct AdminServer::Impl {
 AdminServer::AdminServer(AdminContext context) : impl_(std::make_unique<Impl>(std::move(context))) {
   impl_->bind();
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->io, impl_->beat(), asio::detached);
   impl_->thread = std::thread([impl = impl_.get()] {
     pthread_setname_np(pthread_self(), "lv-admin");
     impl->io.run();
@@ -204,5 +221,10 @@ AdminServer::~AdminServer() {
 }
 
 tcp::endpoint AdminServer::local_endpoint() const { return impl_->bound; }
+
+std::chrono::steady_clock::duration AdminServer::silence() const noexcept {
+  const std::chrono::steady_clock::duration last(impl_->heartbeat.load(std::memory_order_relaxed));
+  return std::chrono::steady_clock::now().time_since_epoch() - last;
+}
 
 }  // namespace loopvisor::service

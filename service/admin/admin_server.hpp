@@ -1,6 +1,7 @@
 // AdminServer: the admin HTTP server on its own control thread ("lv-admin").
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -14,8 +15,8 @@ namespace loopvisor::service {
 /// /metrics. The constructor binds (throwing std::runtime_error that names the address when it
 /// cannot) and returns once the server accepts connections.
 ///
-/// Thread safety: construct, `local_endpoint` and destroy from any thread but the admin
-/// thread itself.
+/// Thread safety: construct, `local_endpoint`, `silence` and destroy from any thread but the
+/// admin thread itself.
 class AdminServer {
  public:
   explicit AdminServer(AdminContext context);
@@ -25,6 +26,10 @@ class AdminServer {
 
   /// Where it listens (the actual port when the configured one was 0).
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  /// How long ago the admin thread last ran its heartbeat (every 250 ms while it is free to
+  /// run anything): a frozen admin thread shows here. Any thread.
+  std::chrono::steady_clock::duration silence() const noexcept;
 
  private:
   struct Impl;

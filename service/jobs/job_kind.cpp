@@ -16,6 +16,10 @@ std::span<const JobKind> job_kinds() {
        "listed in [jobs] exec_allow; result {\"exit_code\", \"stdout\", \"stderr\", ...}; a non-zero exit "
        "fails the job",
        &prepare_exec_job},
+      {"block",
+       "args {\"duration_ms\": N}: holds its loop N ms without yielding, on purpose (drills; needs [jobs] "
+       "allow_block = true); result {\"blocked_ms\": N}",
+       &prepare_block_job},
   };
   return kinds;
 }

@@ -47,6 +47,7 @@ const JobKind* find_job_kind(std::string_view name) noexcept;
 // The kinds, one per file.
 JobBody prepare_sleep_job(const boost::json::object& args, const config::JobsConfig& config);
 JobBody prepare_exec_job(const boost::json::object& args, const config::JobsConfig& config);
+JobBody prepare_block_job(const boost::json::object& args, const config::JobsConfig& config);
 
 /// `value` as a non-negative integer, or nullopt (a negative, fractional or non-number value).
 std::optional<std::uint64_t> as_unsigned(const boost::json::value& value) noexcept;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # loopvisord under a stand-in for systemd: a unix datagram socket in $NOTIFY_SOCKET receives
-# READY=1 once the daemon serves, WATCHDOG=1 pings at half of $WATCHDOG_USEC, and STOPPING=1
-# on SIGTERM; the daemon then exits 0. Every wait is bounded.
+# READY=1 once the daemon serves, WATCHDOG=1 pings at half of $WATCHDOG_USEC — withheld while a
+# loop is stalled (a block job freezes one on purpose), resumed after — and STOPPING=1 on
+# SIGTERM; the daemon then exits 0. Every wait is bounded.
 set -euo pipefail
 daemon=$1
 work=$(mktemp -d)
@@ -28,7 +29,7 @@ for _ in $(seq 100); do [[ -S $work/notify.sock ]] && break; sleep 0.05; done
 [[ -S $work/notify.sock ]] || { echo "the listener socket did not appear"; exit 1; }
 
 NOTIFY_SOCKET="$work/notify.sock" WATCHDOG_USEC=200000 \
-  "$daemon" --loops 1 --admin-listen 127.0.0.1:0 > "$work/log" 2>&1 &
+  "$daemon" --loops 1 --admin-listen 127.0.0.1:0 --jobs-allow-block true > "$work/log" 2>&1 &
 pid=$!
 wait_for() {  # wait_for PATTERN SECONDS
   local deadline=$((SECONDS + $2))
@@ -44,6 +45,32 @@ until (($(grep -c "^WATCHDOG=1$" "$work/messages") >= 3)); do  # pings keep comi
   if ((SECONDS > deadline)); then echo "fewer than 3 watchdog pings in 10 s"; cat "$work/messages"; exit 1; fi
   sleep 0.05
 done
+# Freeze the only loop for 2.5 s: once the watchdog calls it stalled (1 s), pings stop until
+# it answers again. Before, pings kept coming whatever the loop or admin thread did.
+port=$(grep -m1 -o "admin: listening on 127.0.0.1:[0-9]*" "$work/log" | sed 's/.*://')
+code=$(curl -sS -o "$work/job" -w '%{http_code}' -H 'Content-Type: application/json' -X POST \
+  "http://127.0.0.1:$port/v1/jobs" -d '{"kind":"block","args":{"duration_ms":2500}}')
+[[ $code == 202 ]] || { echo "block job: $code $(cat "$work/job")"; exit 1; }
+wait_for "^STATUS=withholding watchdog pings: loop 0 ('lv-loop-0') is stalled" 20
+wait_for "^STATUS=serving with 1 loop(s)$" 20
+python3 - "$work/messages" <<'PY' || { cat "$work/messages"; exit 1; }
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+start = next(i for i, l in enumerate(lines) if l.startswith("STATUS=withholding"))
+end = next(i for i in range(start, len(lines)) if lines[i] == "STATUS=serving with 1 loop(s)")
+pings = [l for l in lines[start:end] if l == "WATCHDOG=1"]
+if pings:
+    sys.exit(f"{len(pings)} watchdog pings while the loop was stalled")
+PY
+pings_after_resume() { sed -n '/^STATUS=serving with 1 loop(s)$/,$p' "$work/messages" | grep -c "^WATCHDOG=1$" || true; }
+deadline=$((SECONDS + 10))
+until (($(pings_after_resume) >= 1)); do
+  if ((SECONDS > deadline)); then echo "no ping after the loop answered again"; cat "$work/messages"; exit 1; fi
+  sleep 0.05
+done
+grep -q "systemd watchdog: withholding pings: loop 0" "$work/log"
+grep -q "pings resume" "$work/log"
+
 kill -TERM "$pid"
 wait_for "^STOPPING=1$" 10
 wait "$pid"

@@ -278,7 +278,14 @@ TEST(AdminServer, StalledLoopFailsReadinessAndShowsInMetricsThenRecovers) {
 
   release.set();
   EXPECT_TRUE(eventually([&] { return c.get("/readyz").result() == http::status::ok; }));
-  EXPECT_NE(c.get("/metrics").body().find("loopvisor_loop_stalled{loop=\"1\"} 0\n"), std::string::npos);
+  const auto after = c.get("/metrics").body();
+  EXPECT_NE(after.find("loopvisor_loop_stalled{loop=\"1\"} 0\n"), std::string::npos);
+  // The stall stays on record after it ended, as a counter (the flag alone misses a stall
+  // between two scrapes); the probe answered late lands in a bucket up to a minute.
+  EXPECT_NE(after.find("loopvisor_loop_stalls_total{loop=\"1\"} 1\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("loopvisor_loop_stalls_total{loop=\"0\"} 0\n"), std::string::npos);
+  EXPECT_NE(after.find("loopvisor_loop_lag_seconds_bucket{loop=\"1\",le=\"60\"}"), std::string::npos);
+  EXPECT_NE(after.find("loopvisor_loop_queue_capacity{loop=\"0\"} "), std::string::npos);
 }
 
 TEST(AdminServer, ReadinessFailsWhenTheWatchdogStopsProbing) {

@@ -187,6 +187,35 @@ TEST(JobApi, ExecOfAProgramNotAllowedIsForbidden) {
   EXPECT_NE(message_of(res).find("exec_allow"), std::string::npos);
 }
 
+// The drill job: off by default (403 naming the switch); on, it holds its loop until the
+// watchdog calls that loop stalled, then ends as succeeded and the stall stays counted.
+TEST(JobApi, BlockJobIsForbiddenUnlessAllowedAndFreezesItsLoopForTheWatchdog) {
+  {
+    JobsFixture f;
+    auto c = f.client();
+    const auto res = c.post_json("/v1/jobs", R"({"kind": "block", "args": {"duration_ms": 10}})");
+    EXPECT_EQ(res.result(), http::status::forbidden);
+    EXPECT_NE(message_of(res).find("allow_block"), std::string::npos) << res.body();
+  }
+  auto allowed = jobs_config();
+  allowed.allow_block = true;
+  JobsFixture f(allowed);
+  auto c = f.client();
+  EXPECT_EQ(c.post_json("/v1/jobs", R"({"kind": "block", "args": {"duration_ms": 600001}})").result(),
+            http::status::bad_request);
+  const auto id = start(c, R"({"kind": "block", "args": {"duration_ms": 1500}, "loop": 1})");
+  http::response<http::string_body> ready;
+  ASSERT_TRUE(eventually([&] {
+    ready = c.get("/readyz");
+    return ready.result() == http::status::service_unavailable;
+  }));
+  EXPECT_EQ(body_of(ready).at("reasons").as_array()[0].at("loop"), 1) << ready.body();
+  const auto job = final_record(c, id);
+  EXPECT_EQ(job.at("state"), "succeeded");
+  EXPECT_EQ(job.at("result").at("blocked_ms"), 1500);
+  EXPECT_TRUE(has_line(c.get("/metrics").body(), "loopvisor_loop_stalls_total{loop=\"1\"} 1"));
+}
+
 TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
   JobsFixture f;
   auto c = f.client();

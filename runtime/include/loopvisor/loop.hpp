@@ -93,6 +93,7 @@ struct LoopStats {
   double busy_ratio = 0;             ///< share of the last watchdog interval spent busy (0..1)
   std::chrono::nanoseconds lag{0};   ///< last scheduling lag the watchdog measured
   bool stalled = false;              ///< the watchdog's verdict
+  std::uint64_t stalls = 0;          ///< times the watchdog found the loop stalled (each stall once)
   std::uint64_t lag_probes = 0;      ///< watchdog probes the loop has answered
 };
 

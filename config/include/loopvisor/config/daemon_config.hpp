@@ -76,6 +76,9 @@ struct MetricsConfig {
 struct JobsConfig {
   /// Off: /v1/jobs answers 404.
   bool enabled = true;
+  /// The `block` job kind, which freezes its loop for N ms on purpose (drills of the stall
+  /// alert and the systemd watchdog); off: such requests are refused with 403.
+  bool allow_block = false;
   /// Jobs queued or running at once; more are refused with 429.
   std::size_t max_active = 64;
   /// Finished jobs kept for GET; the oldest finished one is forgotten first.

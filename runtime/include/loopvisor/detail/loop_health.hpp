@@ -15,8 +15,9 @@ namespace loopvisor::detail {
 class LoopHealth {
  public:
   /// Upper bounds (seconds) of the lag histogram buckets; a final +Inf bucket follows.
-  static constexpr std::array<double, 10> bucket_bounds{0.0001, 0.0005, 0.001, 0.005, 0.01,
-                                                        0.05,   0.1,    0.5,   1.0,   5.0};
+  /// Up to a minute: a stall's probe, answered late, lands in a bucket that says how long.
+  static constexpr std::array<double, 13> bucket_bounds{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
+                                                        0.5,    1.0,    5.0,   10.0,  30.0, 60.0};
 
   /// On the loop: the probe numbered `seq` ran, `lag` after it was posted.
   void answer(std::uint64_t seq, std::chrono::steady_clock::duration lag) noexcept {
@@ -41,10 +42,14 @@ class LoopHealth {
                        std::memory_order_relaxed);
   }
 
+  /// Watchdog: each transition to stalled is counted, so a stall that starts and ends between
+  /// two scrapes still shows (in the counter, where the flag would miss it).
   void set_stalled(bool stalled) noexcept {
     // sync: relaxed; a flag for readers, ordering nothing.
-    stalled_.store(stalled, std::memory_order_relaxed);
+    if (stalled && !stalled_.exchange(true, std::memory_order_relaxed)) stalls_.add();
+    if (!stalled) stalled_.store(false, std::memory_order_relaxed);
   }
+  std::uint64_t stalls() const noexcept { return stalls_.get(); }
   bool stalled() const noexcept { return stalled_.load(std::memory_order_relaxed); }  // sync: a flag
   std::chrono::nanoseconds last_lag() const noexcept {
     return std::chrono::nanoseconds(last_lag_ns_.load(std::memory_order_relaxed));  // sync: a gauge
@@ -71,6 +76,7 @@ class LoopHealth {
   OwnedCounter sum_ns_;
   atomic<std::int64_t> last_lag_ns_{0};
   atomic<bool> stalled_{false};
+  OwnedCounter stalls_;  // the watchdog thread is its one writer
   atomic<std::uint32_t> busy_ppm_{0};
 };
 
