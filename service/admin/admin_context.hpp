@@ -39,9 +39,14 @@ struct AdminContext {
   /// The job API's registry; null when [jobs] enabled = false (/v1/jobs answers 404).
   JobRegistry* jobs = nullptr;
   config::AdminConfig admin;
-  /// The bearer token in force; null: AdminServer makes it from admin.auth_token. Shared with
-  /// the daemon's ConfigReload, which replaces it on a reload.
+  /// The bearer token in force, shared with the daemon's ConfigReload, which replaces it on a
+  /// reload. Null: admin.auth_token is the token (AdminServer then makes one from it).
   std::shared_ptr<AuthToken> auth_token;
+
+  /// The token to check a request against now (empty: none is required).
+  std::shared_ptr<const std::string> current_token() const {
+    return auth_token ? auth_token->get() : std::make_shared<const std::string>(admin.auth_token);
+  }
   /// POST /admin/reload; null: the route answers 404 (no reload in this setup).
   ConfigReload* reload = nullptr;
   config::MetricsConfig metrics;

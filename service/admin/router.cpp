@@ -94,7 +94,7 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
     std::string_view id;
     if (!path_matches(route.path, path, id)) continue;
     if (route.method == method) {
-      if (!route.open && !authorized(request, *context.auth_token->get())) {
+      if (!route.open && !authorized(request, *context.current_token())) {
         auto res = json_error(http::status::unauthorized, "unauthorized",
                               fmt::format("{} needs 'Authorization: Bearer <token>' with the token from "
                                           "[admin] auth_token_file",

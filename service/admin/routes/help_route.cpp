@@ -10,7 +10,7 @@ boost::asio::awaitable<Response> help_route(RequestView, const AdminContext& con
     routes.push_back({{"method", std::string_view(http::to_string(route.method))},
                       {"path", route.path},
                       {"summary", route.summary},
-                      {"needs_token", !route.open && !context.auth_token->get()->empty()}});
+                      {"needs_token", !route.open && !context.current_token()->empty()}});
   }
   co_return json_response(http::status::ok, boost::json::object{{"routes", std::move(routes)}});
 }
