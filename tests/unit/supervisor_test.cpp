@@ -73,7 +73,8 @@ TEST(Supervisor, ThresholdsChangeWhileRunning) {
   EXPECT_EQ(sup.loop(0).stats().slow_callbacks, 0u);
   sup.set_slow_callback_threshold(1ms);
   sup.loop(0).submit([] { std::this_thread::sleep_for(30ms); }).get(bound);
-  EXPECT_TRUE(eventually([&] { return sup.loop(0).stats().slow_callbacks == 1; }));
+  EXPECT_TRUE(eventually(
+      [&] { return sup.loop(0).stats().slow_callbacks >= 1; }));  // others may be slow too under a sanitizer
 
   // Hold the loop until the watchdog, now with a 50 ms threshold, calls it stalled.
   sup.set_stall_threshold(50ms);
