@@ -13,7 +13,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/error.hpp>
@@ -23,6 +22,7 @@
 #include <boost/asio/write.hpp>
 #include "log.hpp"
 #include "socket_transport.hpp"
+#include "use_tuple.hpp"
 
 #include "loopvisor/blocking_pool.hpp"
 
@@ -53,7 +53,7 @@ std::string endpoint_name(const unix_protocol::endpoint& endpoint) {
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using detail::use_tuple;
 using detail::throw_io;
 
 using reuse_port_option = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;

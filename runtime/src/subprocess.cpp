@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -21,6 +20,7 @@
 
 #include "child_process.hpp"
 #include "exit_watch.hpp"
+#include "use_tuple.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/gather.hpp"
 #include "loopvisor/loop.hpp"
@@ -35,7 +35,7 @@ using detail::uncancellable;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using detail::use_tuple;
 
 /// What one output pipe delivered: at most `limit` bytes, and whether there was more.
 struct Drained {

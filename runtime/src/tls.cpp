@@ -4,7 +4,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -19,6 +18,7 @@
 #include "loopvisor/errors.hpp"
 #include "loopvisor/timeout.hpp"
 #include "socket_transport.hpp"
+#include "use_tuple.hpp"
 
 namespace loopvisor {
 
@@ -28,7 +28,7 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using detail::use_tuple;
 
 // How long aclose() waits for the close_notify exchange before closing anyway.
 constexpr auto close_notify_bound = std::chrono::seconds(5);
