@@ -15,28 +15,13 @@
 #include <thread>
 #include <vector>
 
+#include "asio_thread.hpp"
 #include "loopvisor/loopvisor.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A raw io_context on its own thread: the peer every loopvisor number is compared with.
-class AsioThread {
- public:
-  AsioThread() : guard_(io_.get_executor()), thread_([this] { io_.run(); }) {}
-  ~AsioThread() {
-    guard_.reset();
-    thread_.join();
-  }
-  asio::io_context& io() { return io_; }
-
- private:
-  asio::io_context io_{1};
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::thread thread_;
-};
 
 // A loopvisor Loop on its own thread.
 class LoopThread {

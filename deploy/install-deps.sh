@@ -2,6 +2,8 @@
 # Installs every Debian 12 package loopvisor's build, tests and benchmarks need; safe to re-run.
 # With --runtime, only what a built loopvisord needs to run (for the container's final stage);
 # --list-runtime prints those packages (tests check them against the binary's libraries).
+# With --peers, also the benchmark peers bench/compare.sh builds: libuv, and Tokio with the Rust
+# toolchain that builds it offline from Debian's crate packages.
 set -euo pipefail
 
 # One package per shared library loopvisord links, plus tini for the container.
@@ -38,13 +40,17 @@ packages=(
   tini
 )
 
+peer_packages=(libuv1-dev cargo rustc librust-tokio-dev)
+
 if [[ ${1:-} == "--list-runtime" ]]; then
   printf '%s\n' "${runtime_packages[@]}"
   exit 0
 elif [[ ${1:-} == "--runtime" ]]; then
   packages=("${runtime_packages[@]}")
+elif [[ ${1:-} == "--peers" ]]; then
+  packages+=("${peer_packages[@]}")
 elif [[ -n ${1:-} ]]; then
-  echo "install-deps: unknown argument '$1' (expected nothing, --runtime or --list-runtime)" >&2
+  echo "install-deps: unknown argument '$1' (expected nothing, --runtime, --peers or --list-runtime)" >&2
   exit 2
 fi
 

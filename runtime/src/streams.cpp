@@ -53,8 +53,8 @@ std::string endpoint_name(const unix_protocol::endpoint& endpoint) {
 
 namespace {
 
-using detail::use_tuple;
 using detail::throw_io;
+using detail::use_tuple;
 
 using reuse_port_option = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 

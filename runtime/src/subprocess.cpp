@@ -20,11 +20,11 @@
 
 #include "child_process.hpp"
 #include "exit_watch.hpp"
-#include "use_tuple.hpp"
 #include "loopvisor/errors.hpp"
 #include "loopvisor/gather.hpp"
 #include "loopvisor/loop.hpp"
 #include "loopvisor/timeout.hpp"
+#include "use_tuple.hpp"
 
 namespace loopvisor {
 
