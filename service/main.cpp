@@ -8,6 +8,7 @@
 
 #include "daemon.hpp"
 #include "healthcheck.hpp"
+#include "log_format.hpp"
 #include "loopvisor/config/command_line.hpp"
 #include "loopvisor/config/config_error.hpp"
 #include "loopvisor/log.hpp"
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
     default:
       break;
   }
+  // stderr, text or JSON lines, syslog priorities under journald.
+  spdlog::set_default_logger(loopvisor::service::make_daemon_logger(loaded.config.log_format));
   const auto level = spdlog::level::from_str(loaded.config.log_level);
   spdlog::set_level(level);
   // The runtime's own lines (stalls, slow callbacks, shutdown) join the daemon's log at the

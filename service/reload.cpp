@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <set>
+#include <stdexcept>
 
 #include "admin/auth_token.hpp"
 #include "jobs/job_registry.hpp"
@@ -41,6 +42,24 @@ ConfigReload::ConfigReload(config::DaemonConfig running, Loader load, ReloadTarg
 config::DaemonConfig ConfigReload::running() const {
   std::lock_guard lock(mu_);
   return running_;
+}
+
+std::string ConfigReload::set_log_level(std::string_view level, std::string_view trigger) {
+  const config::Setting* setting = config::find_setting("log", "level");
+  std::lock_guard lock(mu_);
+  config::DaemonConfig next = running_;
+  try {
+    setting->set_text(next, level);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("log level '{}': {} ({})", level, e.what(), setting->allowed));
+  }
+  std::string previous = running_.log_level;
+  // Logged before the change, under the level the operator was reading (a level above warn
+  // would hide it otherwise).
+  spdlog::warn("log level ({}): {} -> {}", trigger, previous, next.log_level);
+  if (targets_.set_log_level) targets_.set_log_level(next.log_level);
+  running_.log_level = next.log_level;
+  return previous;
 }
 
 ReloadOutcome ConfigReload::reload(std::string_view trigger) {

@@ -64,6 +64,12 @@ class ConfigReload : public prometheus::Collectable {
   /// `trigger` names the cause in the log ("SIGHUP", "POST /admin/reload").
   ReloadOutcome reload(std::string_view trigger);
 
+  /// Sets log.level now (PUT /admin/log-level), as a reload of that key would: checked as the
+  /// config file's value is, applied to every logger, logged with `trigger`. The next reload
+  /// sets the level from the file again. Returns the previous level; throws
+  /// std::invalid_argument naming the accepted values for a bad one (nothing changes then).
+  std::string set_log_level(std::string_view level, std::string_view trigger);
+
   /// The configuration in force: live keys as last reloaded, the others as at start.
   config::DaemonConfig running() const;
 

@@ -464,6 +464,15 @@ std::vector<Setting> build_settings() {
         return true;
       },
       [](const DaemonConfig& c) { return c.log_level; }));
+  out.push_back(string_setting(
+      "log", "format", "log-format", "log line format on stderr (a restart applies a change)",
+      "\"text\" or \"json\"",
+      [](DaemonConfig& c, std::string_view t) {
+        if (t != "text" && t != "json") return false;
+        c.log_format = std::string(t);
+        return true;
+      },
+      [](const DaemonConfig& c) { return c.log_format; }));
   return out;
 }
 

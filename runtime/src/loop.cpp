@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include "log.hpp"
+#include "loopvisor/cpu_count.hpp"
 
 #include "loop_impl.hpp"
 #include "loopvisor/detail/task_executor.hpp"
@@ -196,8 +197,13 @@ Loop::Loop(LoopOptions options)
   shared_->attach(this, &*impl_->io);
   if (options.exception_handler) shared_->set_exception_handler(std::move(options.exception_handler));
   shared_->set_slow_threshold(options.slow_callback_threshold);
-  shared_->set_spin_budget(options.spin_before_park);
+  if (impl_->options.spin_before_park.count() > 0 && process_cpu_count() < 2) {
+    impl_->options.spin_before_park = std::chrono::microseconds(0);  // see LoopOptions::spin_before_park
+  }
+  shared_->set_spin_budget(impl_->options.spin_before_park);
 }
+
+std::chrono::microseconds Loop::spin_before_park() const noexcept { return impl_->options.spin_before_park; }
 
 Loop::~Loop() {
   if (is_current()) {

@@ -3,12 +3,11 @@
 
 #include <prometheus/text_serializer.h>
 
-#include <boost/version.hpp>
-
 #include <limits>
 #include <sstream>
 
 #include "loopvisor/blocking_pool.hpp"
+#include "loopvisor/build_info.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "loopvisor/version.hpp"
 
@@ -37,21 +36,6 @@ ClientMetric sample(std::vector<ClientMetric::Label> labels, MetricType type, do
     m.gauge.value = value;
   }
   return m;
-}
-
-std::string boost_version() {
-  return std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) + "." +
-         std::to_string(BOOST_VERSION % 100);
-}
-
-std::string compiler() {
-#if defined(__clang__)
-  return "clang " __clang_version__;
-#elif defined(__GNUC__)
-  return "gcc " __VERSION__;
-#else
-  return "unknown";
-#endif
 }
 
 }  // namespace
@@ -164,9 +148,12 @@ std::vector<MetricFamily> RuntimeCollector::Collect() const {
   supervisor_->with([&](const Supervisor& supervisor) { collect_supervisor(supervisor, out); });
   auto build =
       family("loopvisor_build_info", "Always 1; the labels say which build is running.", MetricType::Gauge);
-  build.metric.push_back(
-      sample({{"boost", boost_version()}, {"compiler", compiler()}, {"version", LOOPVISOR_VERSION}},
-             MetricType::Gauge, 1.0));
+  const auto info = build_info();
+  build.metric.push_back(sample({{"boost", info.boost},
+                                 {"compiler", info.compiler},
+                                 {"revision", info.revision},
+                                 {"version", info.version}},
+                                MetricType::Gauge, 1.0));
   out.push_back(std::move(build));
   return out;
 }

@@ -1,11 +1,20 @@
 // AdminMetrics: counts by (route, code), snapshotted at scrape time.
 #include "admin_metrics.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <limits>
+
 #include "router.hpp"
 
 namespace loopvisor::service {
 
 namespace {
+
+// Seconds. Health and metrics answer in well under a millisecond; GET /v1/jobs/{id}?wait_ms
+// long-polls up to a minute.
+constexpr double duration_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                      0.25,   0.5,   1,      2.5,   5,    10,    30,   60};
 
 void bump(std::map<std::string, std::uint64_t, std::less<>>& counts, std::string_view key) {
   auto it = counts.find(key);
@@ -44,14 +53,20 @@ void AdminMetrics::accept_failed(std::string_view reason) {
   bump(accept_errors_, reason);
 }
 
-void AdminMetrics::count(std::string_view path, unsigned status) {
-  std::string route = "unmatched";
-  for (const auto& r : admin_routes()) {
-    std::string_view id;
-    if (path_matches(r.path, path, id)) route = std::string(r.path);
-  }
+void AdminMetrics::count(std::string_view route, unsigned status, double seconds) {
   std::lock_guard guard(mu_);
-  ++requests_[{std::move(route), status}];
+  ++requests_[{std::string(route), status}];
+  auto it = durations_.find(route);
+  if (it == durations_.end()) {
+    it = durations_.emplace(std::string(route), Durations{}).first;
+    it->second.buckets.assign(std::size(duration_bounds), 0);
+  }
+  auto& d = it->second;
+  const auto* bound = std::lower_bound(std::begin(duration_bounds), std::end(duration_bounds), seconds);
+  if (bound != std::end(duration_bounds))
+    ++d.buckets[static_cast<std::size_t>(bound - std::begin(duration_bounds))];
+  ++d.count;
+  d.sum += seconds;
 }
 
 std::vector<prometheus::MetricFamily> AdminMetrics::Collect() const {
@@ -67,8 +82,25 @@ std::vector<prometheus::MetricFamily> AdminMetrics::Collect() const {
     m.counter.value = static_cast<double>(n);
     family.metric.push_back(std::move(m));
   }
+  prometheus::MetricFamily durations;
+  durations.name = "loopvisor_admin_request_duration_seconds";
+  durations.help = "Admin requests from their header read to their answer written, by route.";
+  durations.type = prometheus::MetricType::Histogram;
+  for (const auto& [route, d] : durations_) {
+    prometheus::ClientMetric m;
+    m.label = {{"route", route}};
+    m.histogram.sample_count = d.count;
+    m.histogram.sample_sum = d.sum;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < d.buckets.size(); ++i) {
+      cumulative += d.buckets[i];
+      m.histogram.bucket.push_back({cumulative, duration_bounds[i]});
+    }
+    m.histogram.bucket.push_back({d.count, std::numeric_limits<double>::infinity()});
+    durations.metric.push_back(std::move(m));
+  }
   return {
-      std::move(family),
+      std::move(family), std::move(durations),
       counter_family("loopvisor_admin_connections_refused_total",
                      "Admin connections closed unserved when accepted, by reason (max_connections: every "
                      "slot and the probe reserve taken; per_client: the client address's limit).",

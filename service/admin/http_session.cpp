@@ -16,6 +16,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "../text.hpp"
 #include "admin_metrics.hpp"
 #include "router.hpp"
 
@@ -93,6 +94,29 @@ std::optional<Response> read_failure(error_code ec, bool timed_out, std::string_
 }
 
 /// True for the routes a probe-reserve connection may ask.
+/// "address:port" of the peer, or "-" when it is already gone.
+std::string client_of(const tcp::socket& socket) {
+  error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) return "-";
+  return peer.address().is_v6() ? fmt::format("[{}]:{}", peer.address().to_string(), peer.port())
+                                : fmt::format("{}:{}", peer.address().to_string(), peer.port());
+}
+
+/// The access log: one line per answered request. Successful answers on the open routes
+/// (probes, scrapes, /version, /help) come every few seconds and go to debug; everything else
+/// (the API, refusals, errors) to info. The path is shown only when it matched a route (any
+/// other is the client's bytes: "unmatched" says enough); no header, so never a token.
+void log_access(std::string_view method, std::string_view path, std::string_view route, unsigned status,
+                double seconds, const std::string& client, std::string_view auth) {
+  const bool routine = status < 400 && auth == "open";
+  const auto level = routine ? spdlog::level::debug : spdlog::level::info;
+  if (!spdlog::should_log(level)) return;
+  const std::string_view shown = route == "unmatched" || !display_safe(path) ? route : path;
+  spdlog::log(level, "admin access: {} {} {} {:.1f}ms client={} auth={} route={}",
+              display_safe(method) ? method : "?", shown, status, seconds * 1000, client, auth, route);
+}
+
 bool probe_route(std::string_view path) {
   return path == "/healthz" || path == "/livez" || path == "/readyz";
 }
@@ -114,6 +138,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
   };
   boost::beast::flat_buffer buffer;
   error_code ec;
+  const std::string client = client_of(socket);
   try {
     for (bool first = true;; first = false) {
       if (!first && buffer.size() == 0) {
@@ -133,6 +158,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
       std::optional<Response> response;
       deadline.arm(header_timeout);
       co_await http::async_read_header(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      const auto received = std::chrono::steady_clock::now();
       if (ec) {
         response = read_failure(ec, deadline.expired(), "header", header_timeout, admin);
       } else if (!parser.is_done()) {
@@ -144,9 +170,13 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
 
       bool keep_alive = false;
       std::string_view path;  // "" for a request that could not be read: counted as unmatched
+      std::string_view method = "-";
+      DispatchInfo info;
+      info.client = client;
       if (!ec) {
         const Request& request = parser.get();
         path = request.target().substr(0, request.target().find('?'));
+        method = request.method_string();
         if (slot->probe_only && !probe_route(path)) {
           response =
               json_error(http::status::service_unavailable, "too_many_connections",
@@ -155,12 +185,17 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const AdminContext& c
                                      admin.max_connections));
           response->set(http::field::retry_after, "1");
         } else {
-          response = co_await dispatch(request, context);
+          response = co_await dispatch(request, context, info);
           keep_alive = request.keep_alive() && !slot->probe_only;
         }
       }
       if (!response) break;  // the client went away
-      if (context.admin_metrics) context.admin_metrics->count(path, response->result_int());
+      // Counted and logged before the answer leaves: a client that has read it finds it counted.
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+      const auto route = route_of(path);
+      if (context.admin_metrics) context.admin_metrics->count(route, response->result_int(), seconds);
+      log_access(method, path, route, response->result_int(), seconds, client, info.auth);
       response->keep_alive(keep_alive);
       if (!response->has_content_length()) response->prepare_payload();
 

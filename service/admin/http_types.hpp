@@ -22,7 +22,8 @@ using Response = http::response<http::string_body>;
 struct RequestView {
   const Request& message;
   boost::urls::url_view target;
-  std::string_view id;  ///< the {id} path segment, for routes that have one
+  std::string_view id;            ///< the {id} path segment, for routes that have one
+  std::string_view client = "-";  ///< the peer's "address:port", for the audit log
 };
 
 /// Query parameter `name` as an unsigned number in [min, max]; nullopt when absent. Sets

@@ -29,6 +29,11 @@ std::span<const Route> admin_routes() {
        "cancel a queued or running job (202), or forget a finished one (200)"},
       {http::verb::post, "/admin/reload", &reload_route,
        "re-read the config file and environment, as SIGHUP does; 200 with what changed, 422 if refused"},
+      {http::verb::get, "/admin/log-level", &log_level_get_route, "the log level in force"},
+      {http::verb::put, "/admin/log-level", &log_level_put_route,
+       "set the log level now: {\"level\": \"debug\"}; the next reload sets it from the file again"},
+      {http::verb::get, "/version", &version_route, "version, git revision, commit date, Boost and compiler",
+       true},
       {http::verb::get, "/help", &help_route, "this list", true},
   };
   return routes;
@@ -43,6 +48,14 @@ bool path_matches(std::string_view route_path, std::string_view path, std::strin
   if (rest.empty() || rest.find('/') != std::string_view::npos) return false;
   id = rest;
   return true;
+}
+
+std::string_view route_of(std::string_view path) {
+  for (const auto& r : admin_routes()) {
+    std::string_view id;
+    if (path_matches(r.path, path, id)) return r.path;
+  }
+  return "unmatched";
 }
 
 namespace {
@@ -72,7 +85,8 @@ bool authorized(const Request& request, const std::string& token) {
 
 }  // namespace
 
-boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context) {
+boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context,
+                                          DispatchInfo& info) {
   // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host; any request at most one.
   const auto hosts = request.count(http::field::host);
   if (hosts > 1 || (hosts == 0 && request.version() >= 11)) {
@@ -94,7 +108,10 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
     std::string_view id;
     if (!path_matches(route.path, path, id)) continue;
     if (route.method == method) {
-      if (!route.open && !authorized(request, *context.current_token())) {
+      const auto token = context.current_token();
+      info.auth = route.open ? "open" : token->empty() ? "none" : "ok";
+      if (!route.open && !authorized(request, *token)) {
+        info.auth = "refused";
         auto res = json_error(http::status::unauthorized, "unauthorized",
                               fmt::format("{} needs 'Authorization: Bearer <token>' with the token from "
                                           "[admin] auth_token_file",
@@ -102,7 +119,7 @@ boost::asio::awaitable<Response> dispatch(const Request& request, const AdminCon
         res.set(http::field::www_authenticate, "Bearer realm=\"loopvisord\"");
         co_return res;
       }
-      Response res = co_await route.handler(RequestView{request, *target, id}, context);
+      Response res = co_await route.handler(RequestView{request, *target, id, info.client}, context);
       if (head) {
         res.prepare_payload();  // Content-Length of the GET body
         res.body().clear();

@@ -31,10 +31,24 @@ std::span<const Route> admin_routes();
 /// Whether `path` is one `route_path` names (see Route::path); sets `id` for a "{id}" route.
 bool path_matches(std::string_view route_path, std::string_view path, std::string_view& id);
 
+/// The route pattern `path` belongs to ("/v1/jobs/{id}"), or "unmatched": a bounded label for
+/// metrics and the access log whatever path a client sends.
+std::string_view route_of(std::string_view path);
+
+/// Who sent a request, and how dispatch treated its credentials, for the access and audit logs.
+/// `auth`: "open" (the route needs none), "none" (no token is configured), "ok", "refused", or
+/// "-" (no route was reached).
+struct DispatchInfo {
+  std::string_view client = "-";  ///< in: the peer's "address:port" (RequestView::client)
+  std::string_view auth = "-";    ///< out
+};
+
 /// Answers `request` with the route matching its path and method: 400 for a target that is
 /// not origin-form, 404 (listing the routes) for an unknown path, 405 (with Allow) for a
 /// known path and another method, 401 for a route that is not open when a token is configured
 /// and the request does not carry it. HEAD is answered like GET, without the body.
-boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context);
+/// `info` (which must outlive the coroutine) is filled in as it goes.
+boost::asio::awaitable<Response> dispatch(const Request& request, const AdminContext& context,
+                                          DispatchInfo& info);
 
 }  // namespace loopvisor::service

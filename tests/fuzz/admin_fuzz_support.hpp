@@ -59,7 +59,8 @@ inline DaemonCore& core() {
 inline void answer(const service::Request& request) {
   boost::asio::io_context io;
   std::optional<service::Response> response;
-  boost::asio::co_spawn(io, service::dispatch(request, core().context),
+  service::DispatchInfo info;
+  boost::asio::co_spawn(io, service::dispatch(request, core().context, info),
                         [&](std::exception_ptr error, service::Response res) {
                           if (error) std::abort();  // a handler must answer, never throw
                           response = std::move(res);
@@ -68,6 +69,7 @@ inline void answer(const service::Request& request) {
   if (!response) std::abort();
   const unsigned status = response->result_int();
   if (status < 200 || status > 599) std::abort();
+  if ((status == 401) != (info.auth == "refused")) std::abort();         // the access log's auth field agrees
   const bool head = request.method() == boost::beast::http::verb::head;  // a HEAD answer has no body
   if (!head && (*response)[boost::beast::http::field::content_type] == "application/json") {
     boost::system::error_code ec;

@@ -100,6 +100,44 @@ python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); sys.exit(not any("j
   "$work/body" || fail "the answer does not list the change: $(cat "$work/body")"
 [[ $(metric loopvisor_config_last_reload_successful) == 1 ]] || fail "reload_successful is not 1 after a good reload"
 
+# 5. PUT /admin/log-level: token-guarded, checked, applied at once, logged; a reload sets the
+#    file's level again.
+put_level() { curl -sS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -o "$work/body" \
+  -w '%{http_code}' -X PUT "$base/admin/log-level" -d "$1"; }
+code=$(curl -sS -o "$work/body" -w '%{http_code}' -X PUT "$base/admin/log-level" -d '{"level":"debug"}')
+[[ $code == 401 ]] || fail "PUT /admin/log-level without the token answered $code"
+code=$(put_level '{"level":"loud"}')
+[[ $code == 422 ]] && grep -q "one of trace, debug" "$work/body" || fail "level 'loud': $code $(cat "$work/body")"
+for bad in 'debug' '{"level":3}' '{"level":"debug","extra":1}' '[]' ''; do
+  code=$(put_level "$bad")
+  [[ $code == 400 && $(field error) == bad_log_level ]] || fail "body '$bad': $code $(cat "$work/body")"
+done
+code=$(curl -sS -H "Authorization: Bearer $token" -o "$work/body" -w '%{http_code}' "$base/admin/log-level")
+[[ $code == 200 && $(field level) == info ]] || fail "GET /admin/log-level: $code $(cat "$work/body")"
+# A probe's access line is at debug: absent at info (it is written before the answer is sent).
+curl -fsS -o /dev/null "$base/healthz"
+! logged "admin access: GET /healthz 200" || fail "a probe was logged at info"
+code=$(put_level '{"level":"debug"}')
+[[ $code == 200 && $(field level) == debug && $(field previous) == info ]] || fail "PUT debug: $code $(cat "$work/body")"
+logged "log level (PUT /admin/log-level): info -> debug" || fail "the level change was not logged"
+logged "admin access: PUT /admin/log-level 200" || fail "the PUT itself is not in the access log"
+curl -fsS -o /dev/null "$base/healthz"
+wait_until 10 "a probe's access line at debug" logged "admin access: GET /healthz 200"
+kill -s HUP "$pid"
+wait_until 30 "the reload after PUT" logged 'log.level: "debug" -> "info"'
+code=$(curl -sS -H "Authorization: Bearer $token" -o "$work/body" -w '%{http_code}' "$base/admin/log-level")
+[[ $(field level) == info ]] || fail "the reload did not set the file's level again: $(cat "$work/body")"
+
+# 6. GET /version is open and agrees with loopvisor_build_info.
+curl -fsS -o "$work/body" "$base/version" || fail "GET /version"
+revision=$(field revision)
+[[ $(field version) =~ ^[0-9]+\.[0-9]+\.[0-9]+$ && -n $revision ]] || fail "/version: $(cat "$work/body")"
+curl -fsS "$base/metrics" | grep -q "^loopvisor_build_info{.*revision=\"$revision\"" ||
+  fail "loopvisor_build_info does not carry revision $revision"
+if [[ -n ${2:-} ]] && git -C "$2" rev-parse HEAD > "$work/head" 2>/dev/null; then
+  [[ $revision == "$(cat "$work/head")" ]] || fail "/version says $revision, the checkout is at $(cat "$work/head")"
+fi
+
 # Still serving, and the job still runs until the shutdown cancels it.
 kill -s TERM "$pid"
 wait_for_exit 30

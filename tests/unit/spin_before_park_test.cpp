@@ -1,15 +1,18 @@
 // LoopOptions::spin_before_park: a spinning loop still runs everything, stops, and parks when idle.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include "loopvisor/cpu_count.hpp"
 #include "loopvisor/loop.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "loopvisor/sync/event.hpp"
@@ -103,6 +106,29 @@ TEST(SpinBeforePark, AnIdleLoopAndABlockedWaiterSleepOnceTheBudgetIsSpent) {
   lt->call_soon_threadsafe([&release] { release.set(); });
   ASSERT_EQ(waiter.wait_for(bound), std::future_status::ready);
   EXPECT_EQ(waiter.get(), 7);
+}
+
+TEST(SpinBeforePark, IsNotAppliedWhenTheProcessMayUseOneCpu) {
+  // process_cpu_count() reads the calling thread's mask: narrow it while the loop is made (its
+  // thread inherits the one CPU, as in a process started under taskset -c 0).
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+  if (CPU_COUNT(&saved) < 2 || process_cpu_count() < 2) GTEST_SKIP() << "needs two CPUs";
+  {
+    LoopThread two(spinning(std::chrono::microseconds(50)));
+    EXPECT_EQ(two->spin_before_park(), std::chrono::microseconds(50));
+  }
+  int first = 0;
+  while (!CPU_ISSET(first, &saved)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  std::optional<LoopThread> single;
+  single.emplace(spinning(std::chrono::milliseconds(500)));
+  ASSERT_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
+  EXPECT_EQ(single->loop().spin_before_park(), std::chrono::microseconds(0));
+  EXPECT_EQ(single->loop().submit([] { return 7; }).get(bound), 7);
 }
 
 TEST(SpinBeforePark, StopEndsRunForeverOfASpinningLoop) {

@@ -3,6 +3,7 @@
 
 #include "loopvisor/as_completed.hpp"
 #include "loopvisor/blocking_pool.hpp"
+#include "loopvisor/build_info.hpp"
 #include "loopvisor/cancellation_token.hpp"
 #include "loopvisor/channel.hpp"
 #include "loopvisor/cpu_count.hpp"

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 
 #include "../../jobs/job_registry.hpp"
+#include "../audit_log.hpp"
 #include "job_route_support.hpp"
 #include "routes.hpp"
 #include "text.hpp"
@@ -127,8 +128,17 @@ std::optional<Response> read_request(const Request& message, const AdminContext&
 boost::asio::awaitable<Response> jobs_create_route(RequestView request, const AdminContext& context) {
   if (auto off = jobs_off(context)) co_return std::move(*off);
   JobRequest job;
-  if (auto error = read_request(request.message, context, job)) co_return std::move(*error);
+  if (auto error = read_request(request.message, context, job)) {
+    // A malformed request is the access log's business; a forbidden one is audited.
+    if (error->result() == http::status::forbidden) {
+      audit(request.client, fmt::format("job submission refused (job_forbidden): {}",
+                                        job_request_summary(request.message.body())));
+    }
+    co_return std::move(*error);
+  }
   if (context.readiness != nullptr && context.readiness->draining()) {
+    audit(request.client,
+          fmt::format("job submission refused (draining): {}", job_request_summary(request.message.body())));
     co_return json_error(http::status::service_unavailable, "draining",
                          "the daemon is shutting down and takes no new jobs; send it to another instance");
   }
@@ -136,9 +146,13 @@ boost::asio::awaitable<Response> jobs_create_route(RequestView request, const Ad
   std::optional<Response> answer;
   try {
     const JobSnapshot accepted = context.jobs->submit(std::move(job));
+    audit(request.client, fmt::format("job {} submitted on loop {}: {}", accepted.id, accepted.loop,
+                                      job_request_summary(request.message.body())));
     answer = json_response(http::status::accepted, to_json(accepted));
     answer->set(http::field::location, fmt::format("/v1/jobs/{}", accepted.id));
   } catch (const JobRejected& e) {
+    audit(request.client, fmt::format("job submission refused ({}): {}", to_string(e.reason()),
+                                      job_request_summary(request.message.body())));
     const bool too_many = e.reason() == JobRejected::Reason::too_many;
     answer = json_error(too_many ? http::status::too_many_requests : http::status::service_unavailable,
                         to_string(e.reason()), e.what());

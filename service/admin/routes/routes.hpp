@@ -21,6 +21,15 @@ boost::asio::awaitable<Response> help_route(RequestView request, const AdminCont
 /// GET /debug/tasks: live tasks of every loop, paginated.
 boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const AdminContext& context);
 
+/// GET /version: version, git revision and commit date, Boost and compiler.
+boost::asio::awaitable<Response> version_route(RequestView request, const AdminContext& context);
+
+/// GET /admin/log-level: {"level": ...}.
+boost::asio::awaitable<Response> log_level_get_route(RequestView request, const AdminContext& context);
+/// PUT /admin/log-level with {"level": "debug"}: 200 with the new and previous level, 422 for a
+/// level that does not exist. The next reload sets the level from the config file again.
+boost::asio::awaitable<Response> log_level_put_route(RequestView request, const AdminContext& context);
+
 /// POST /admin/reload: the configuration reload SIGHUP does; 200 or 422 with the outcome.
 boost::asio::awaitable<Response> reload_route(RequestView request, const AdminContext& context);
 

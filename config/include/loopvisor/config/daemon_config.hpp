@@ -119,6 +119,8 @@ struct DaemonConfig {
   JobsConfig jobs;
   /// spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
+  /// "text" (a timestamp with its zone, the level, the message) or "json" (one object per line).
+  std::string log_format = "text";
 };
 
 }  // namespace loopvisor::config
