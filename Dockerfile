@@ -1,13 +1,27 @@
 # loopvisord container: built with the same install script as README and CI, run under tini.
+# Build arguments: REVISION (the git commit, for loopvisor_build_info, GET /version and the
+# image's labels; the build context has no .git) and SOURCE (the repository's URL), e.g.
+#   docker build --build-arg REVISION=$(git rev-parse HEAD) \
+#     --build-arg SOURCE=$(git remote get-url origin) -t loopvisord .
 FROM debian:12 AS build
 WORKDIR /src
+# The install script alone first: a source change reuses this layer.
 COPY deploy/install-deps.sh deploy/install-deps.sh
-RUN ./deploy/install-deps.sh
+RUN ./deploy/install-deps.sh --build
 COPY . .
+ARG REVISION=unknown
 RUN cmake --preset release -DLOOPVISOR_BUILD_TESTS=OFF -DLOOPVISOR_BUILD_EXAMPLES=OFF \
+      -DLOOPVISOR_BUILD_BENCH=OFF -DLOOPVISOR_REVISION="$REVISION" \
  && cmake --build --preset release --target loopvisord
 
 FROM debian:12-slim
+ARG REVISION=unknown
+ARG SOURCE=unknown
+LABEL org.opencontainers.image.title="loopvisord" \
+      org.opencontainers.image.description="asyncio-style loop-per-thread runtime daemon with a job API and Prometheus metrics" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.revision="$REVISION" \
+      org.opencontainers.image.source="$SOURCE"
 COPY deploy/install-deps.sh /tmp/install-deps.sh
 RUN /tmp/install-deps.sh --runtime && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh
 COPY --from=build /src/build/release/service/loopvisord /usr/local/bin/loopvisord

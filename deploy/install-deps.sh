@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package loopvisor's build, tests and benchmarks need; safe to re-run.
 # With --runtime, only what a built loopvisord needs to run (for the container's final stage);
+# with --build, only what building loopvisord needs (the container's build stage);
 # --list-runtime prints those packages (tests check them against the binary's libraries).
 # With --peers, also the benchmark peers bench/compare.sh builds: libuv, and Tokio with the Rust
 # toolchain that builds it offline from Debian's crate packages.
 set -euo pipefail
 
-# One package per shared library loopvisord links, plus tini for the container.
+# One package per shared library loopvisord links, plus tini for the container; nothing else
+# (the daemon makes no TLS connection, so no ca-certificates, which would pull in OpenSSL).
 # libc6, libgcc-s1 and libstdc++6 are in every Debian image.
 runtime_packages=(
   libboost-thread1.81.0 libboost-json1.81.0 libboost-url1.81.0
   libboost-program-options1.81.0 libprometheus-cpp-core1.0 libtomlplusplus3 libspdlog1.10 libfmt9
-  tini ca-certificates
+  tini
+)
+
+# What building loopvisord alone needs (the container's build stage: no tests, examples or
+# benchmarks): the toolchain and the libraries' development packages.
+build_packages=(
+  build-essential cmake ninja-build
+  libboost1.81-dev libboost-thread1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost-program-options1.81-dev libspdlog-dev libfmt-dev libssl-dev prometheus-cpp-dev
+  libtomlplusplus-dev
 )
 
 packages=(
@@ -47,10 +58,12 @@ if [[ ${1:-} == "--list-runtime" ]]; then
   exit 0
 elif [[ ${1:-} == "--runtime" ]]; then
   packages=("${runtime_packages[@]}")
+elif [[ ${1:-} == "--build" ]]; then
+  packages=("${build_packages[@]}")
 elif [[ ${1:-} == "--peers" ]]; then
   packages+=("${peer_packages[@]}")
 elif [[ -n ${1:-} ]]; then
-  echo "install-deps: unknown argument '$1' (expected nothing, --runtime, --peers or --list-runtime)" >&2
+  echo "install-deps: unknown argument '$1' (expected nothing, --build, --runtime, --peers or --list-runtime)" >&2
   exit 2
 fi
 

@@ -145,6 +145,18 @@ PY
 
 # The image's user is numeric and the pod runs as the same user and group, with fsGroup so the
 # mounted token is readable (the kubelet refuses runAsNonRoot with a non-numeric USER).
+# The image says what it is (OCI labels, its version the project's), its build stage installs
+# only what building needs and its final stage only what running needs.
+project_version=$(sed -n 's/^project(loopvisor VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+grep -q "org.opencontainers.image.version=\"$project_version\"" "$src/Dockerfile" ||
+  fail "the image's version label is not the project's $project_version"
+for label in revision=\"\$REVISION\" source=\"\$SOURCE\" title=; do
+  grep -qF "org.opencontainers.image.$label" "$src/Dockerfile" || fail "the Dockerfile has no label $label"
+done
+grep -q -- '-DLOOPVISOR_REVISION="$REVISION"' "$src/Dockerfile" || fail "the image's build does not pass REVISION"
+grep -q '^RUN ./deploy/install-deps.sh --build$' "$src/Dockerfile" || fail "the build stage does not install with --build"
+grep -q 'install-deps.sh --runtime' "$src/Dockerfile" || fail "the final stage does not install with --runtime"
+
 read -r image_uid image_gid < <(sed -n 's/^USER \([0-9]*\):\([0-9]*\)$/\1 \2/p' "$src/Dockerfile")
 [[ -n ${image_uid:-} && -n ${image_gid:-} ]] || fail "the Dockerfile's USER is not numeric uid:gid"
 read -r pod_uid pod_gid pod_fsgroup token_mode < <(python3 - "$src/deploy/k8s/loopvisord.yaml" <<'PY'
@@ -212,5 +224,13 @@ else
         fail "loopvisord links $lib from package '$owner', which install-deps.sh --runtime does not install" ;;
     esac
   done < <(awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' <<< "$libraries")
+  # ... and nothing it never uses: each package but tini (PID 1) provides a library it links.
+  owners=$(awk '$2 == "=>" && $3 ~ /^\// {print $3}' <<< "$libraries" | while read -r path; do
+    { dpkg -S "$(readlink -f "$path")" || dpkg -S "$path" || true; } 2> /dev/null | head -n1 | cut -d: -f1
+  done)
+  while read -r package; do
+    [[ $package == tini ]] || grep -qx "$package" <<< "$owners" ||
+      fail "install-deps.sh --runtime installs '$package', which loopvisord does not link"
+  done <<< "$runtime"
 fi
 echo "deploy files test passed"
