@@ -134,8 +134,11 @@ revision=$(field revision)
 [[ $(field version) =~ ^[0-9]+\.[0-9]+\.[0-9]+$ && -n $revision ]] || fail "/version: $(cat "$work/body")"
 curl -fsS "$base/metrics" | grep -q "^loopvisor_build_info{.*revision=\"$revision\"" ||
   fail "loopvisor_build_info does not carry revision $revision"
-if [[ -n ${2:-} ]] && git -C "$2" rev-parse HEAD > "$work/head" 2>/dev/null; then
-  [[ $revision == "$(cat "$work/head")" ]] || fail "/version says $revision, the checkout is at $(cat "$work/head")"
+# In a git checkout, the revision is a commit of its history (HEAD when built from a clean
+# clone; an ancestor when commits were made since the build).
+if [[ -n ${2:-} ]] && git -C "$2" rev-parse HEAD > /dev/null 2>&1; then
+  git -C "$2" merge-base --is-ancestor "$revision" HEAD ||
+    fail "/version says $revision, which is not a commit of the checkout's history"
 fi
 
 # Still serving, and the job still runs until the shutdown cancels it.
