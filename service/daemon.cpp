@@ -128,7 +128,8 @@ int run_daemon(const config::DaemonConfig& config, ConfigReload::Loader reload_s
     spdlog::set_level(level);
     loopvisor::set_log_level(log_level_of(level));
   };
-  if (config.admin.enabled && config.jobs.enabled) targets.jobs = &jobs.emplace(supervisor, config.jobs);
+  if (config.admin.enabled && config.jobs.enabled)
+    targets.jobs = &jobs.emplace(supervisor, config.jobs, instance_name(config.admin.instance));
   if (!reload_source) reload_source = [config] { return config::LoadedConfig{config, {}, {}}; };
   reload = std::make_shared<ConfigReload>(config, std::move(reload_source), std::move(targets));
   std::optional<AdminServer> admin;

@@ -381,6 +381,19 @@ std::vector<Setting> build_settings() {
       "admin", "max_page", "admin-max-page", "largest page of /debug/tasks", 1, 1000000,
       [](auto& c) -> auto& { return c.admin.max_page; }));
   out.push_back(string_setting(
+      "admin", "instance", "admin-instance",
+      "this daemon's name in job records (Kubernetes: the pod name); empty: the host name",
+      "printable text of at most 253 bytes (no control characters), or \"\" for the host name",
+      [](DaemonConfig& c, std::string_view t) {
+        if (t.size() > 253) return false;
+        for (const char ch : t) {
+          if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) return false;
+        }
+        c.admin.instance = std::string(t);
+        return true;
+      },
+      [](const DaemonConfig& c) { return c.admin.instance; }));
+  out.push_back(string_setting(
       "admin", "auth_token_file", "admin-auth-token-file",
       "file holding the bearer token /debug/* and /v1/jobs require (empty: no token); /metrics and health "
       "stay open",

@@ -46,6 +46,8 @@ std::optional<JobState> parse_job_state(std::string_view text) noexcept {
 JobSnapshot summary_of(const JobSnapshot& job) {
   JobSnapshot out;
   out.id = job.id;
+  out.public_id = job.public_id;
+  out.instance = job.instance;
   out.kind = job.kind;
   out.name = job.name;
   out.state = job.state;
@@ -69,7 +71,8 @@ JobSnapshot summary_of(const JobSnapshot& job) {
 
 boost::json::object to_json(const JobSnapshot& job) {
   boost::json::object out{
-      {"id", std::to_string(job.id)},
+      {"id", job.public_id},
+      {"instance", job.instance},
       {"kind", job.kind},
       {"name", job.name},
       {"state", to_string(job.state)},

@@ -29,7 +29,11 @@ constexpr bool is_final(JobState state) noexcept {
 
 /// A copy of a job's record at one moment.
 struct JobSnapshot {
-  std::uint64_t id = 0;
+  std::uint64_t id = 0;  ///< the job's number in this run (the registry's key and order)
+  /// The id clients see, "<boot>-<id>" (JobIds): unique across restarts and replicas.
+  std::string public_id;
+  /// The daemon instance that owns the job ([admin] instance, else the host name).
+  std::string instance;
   std::string kind;
   std::string name;
   JobState state = JobState::queued;

@@ -67,7 +67,7 @@ struct JobRegistry::Shared {
       ++final_records;
       finished_order.push_back(s.id);
       forget_oldest();
-      ended.id = s.id;
+      ended.public_id = s.public_id;
       ended.kind = s.kind;
       ended.name = s.name;
       ended.loop = s.loop;
@@ -75,8 +75,8 @@ struct JobRegistry::Shared {
     }
     // Outside the lock. Success is routine (debug); every other end is worth a line at info.
     spdlog::log(state == JobState::succeeded ? spdlog::level::debug : spdlog::level::info,
-                "job {} ({} '{}') on loop {} ended {}{}{}", ended.id, ended.kind, ended.name, ended.loop,
-                to_string(state), ended.error.empty() ? "" : ": ", ended.error);
+                "job {} ({} '{}') on loop {} ended {}{}{}", ended.public_id, ended.kind, ended.name,
+                ended.loop, to_string(state), ended.error.empty() ? "" : ": ", ended.error);
   }
 
   /// Drops the oldest final records beyond max_finished. Caller holds mu.
@@ -155,8 +155,10 @@ std::string_view to_string(JobRejected::Reason reason) noexcept {
   return "unknown";
 }
 
-JobRegistry::JobRegistry(Supervisor& supervisor, config::JobsConfig config)
-    : supervisor_(supervisor), shared_(std::make_shared<Shared>(std::move(config))) {}
+JobRegistry::JobRegistry(Supervisor& supervisor, config::JobsConfig config, std::string instance)
+    : supervisor_(supervisor),
+      shared_(std::make_shared<Shared>(std::move(config))),
+      instance_(std::move(instance)) {}
 
 JobRegistry::~JobRegistry() = default;
 
@@ -196,6 +198,8 @@ JobSnapshot JobRegistry::submit(JobRequest request) {
     }
     auto& s = entry->snapshot;
     s.id = shared.next_id++;
+    s.public_id = ids_.format(s.id);
+    s.instance = instance_;
     s.kind = kind;
     s.name = request.name.empty() ? fmt::format("{}-{}", kind, s.id) : std::move(request.name);
     s.loop = loop->index();
@@ -206,9 +210,10 @@ JobSnapshot JobRegistry::submit(JobRequest request) {
     ++shared.counts.active;  // reserved now, so max_active holds across racing submitters
   }
   const auto id = entry->snapshot.id;
+  const auto public_id = entry->snapshot.public_id;
   ThreadFuture<void> future;
   try {
-    future = loop->run_coroutine_threadsafe(run_job(shared_, entry), fmt::format("job {}", id));
+    future = loop->run_coroutine_threadsafe(run_job(shared_, entry), fmt::format("job {}", public_id));
   } catch (const Error& e) {
     // Not accepted after all: no record, nothing runs.
     std::lock_guard guard(shared.mu);

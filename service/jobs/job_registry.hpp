@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "job.hpp"
+#include "job_ids.hpp"
 #include "job_kind.hpp"
 #include "loopvisor/config/daemon_config.hpp"
 #include "loopvisor/supervisor.hpp"
@@ -70,7 +71,8 @@ std::string describe_jobs_between(const JobCounts& before, const JobCounts& afte
 /// they keep the shared record state alive.
 class JobRegistry {
  public:
-  JobRegistry(Supervisor& supervisor, config::JobsConfig config);
+  /// `instance` names this daemon in every record (instance_name() of [admin] instance).
+  JobRegistry(Supervisor& supervisor, config::JobsConfig config, std::string instance = instance_name(""));
   ~JobRegistry();
   JobRegistry(const JobRegistry&) = delete;
   JobRegistry& operator=(const JobRegistry&) = delete;
@@ -79,6 +81,11 @@ class JobRegistry {
   JobSnapshot submit(JobRequest request);
 
   std::optional<JobSnapshot> get(std::uint64_t id) const;
+
+  /// The ids this run gives its jobs (JobSnapshot::public_id); parse() turns one back into the
+  /// number the members here take.
+  const JobIds& ids() const noexcept { return ids_; }
+  const std::string& instance() const noexcept { return instance_; }
 
   /// Records in id order, optionally only those in `state`.
   /// A page of summaries (summary_of: no result, the error cut), so a listing stays small
@@ -117,6 +124,8 @@ class JobRegistry {
  private:
   Supervisor& supervisor_;
   std::shared_ptr<Shared> shared_;
+  JobIds ids_;
+  std::string instance_;
 };
 
 }  // namespace loopvisor::service

@@ -143,8 +143,6 @@ for section, values in wanted.items():
         assert got == value, f"[{section}] {key}: the ConfigMap says {value!r}, the pod runs with {got!r}"
 PY
 
-# The image's user is numeric and the pod runs as the same user and group, with fsGroup so the
-# mounted token is readable (the kubelet refuses runAsNonRoot with a non-numeric USER).
 # The image says what it is (OCI labels, its version the project's), its build stage installs
 # only what building needs and its final stage only what running needs.
 project_version=$(sed -n 's/^project(loopvisor VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
@@ -157,6 +155,16 @@ grep -q -- '-DLOOPVISOR_REVISION="$REVISION"' "$src/Dockerfile" || fail "the ima
 grep -q '^RUN ./deploy/install-deps.sh --build$' "$src/Dockerfile" || fail "the build stage does not install with --build"
 grep -q 'install-deps.sh --runtime' "$src/Dockerfile" || fail "the final stage does not install with --runtime"
 
+# Job records name the pod (LOOPVISOR_ADMIN_INSTANCE through the downward API).
+python3 - "$src/deploy/k8s/loopvisord.yaml" <<'PY' || fail "the Deployment does not name job records after the pod"
+import sys, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1]))}
+env = {e["name"]: e for e in docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+assert env["LOOPVISOR_ADMIN_INSTANCE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", env
+PY
+
+# The image's user is numeric and the pod runs as the same user and group, with fsGroup so the
+# mounted token is readable (the kubelet refuses runAsNonRoot with a non-numeric USER).
 read -r image_uid image_gid < <(sed -n 's/^USER \([0-9]*\):\([0-9]*\)$/\1 \2/p' "$src/Dockerfile")
 [[ -n ${image_uid:-} && -n ${image_gid:-} ]] || fail "the Dockerfile's USER is not numeric uid:gid"
 read -r pod_uid pod_gid pod_fsgroup token_mode < <(python3 - "$src/deploy/k8s/loopvisord.yaml" <<'PY'

@@ -254,7 +254,7 @@ TEST(JobApi, BadRequestsAreRefusedNamingTheProblem) {
   EXPECT_EQ(c.get("/v1/jobs/abc").result(), http::status::not_found);
   EXPECT_EQ(c.get("/v1/jobs/1/more").result(), http::status::not_found);
   EXPECT_EQ(c.get("/v1/jobs?state=done").result(), http::status::bad_request);
-  EXPECT_EQ(c.get("/v1/jobs/1?wait_ms=x").result(), http::status::bad_request);
+  EXPECT_EQ(c.get("/v1/jobs/" + f.jobs->ids().format(1) + "?wait_ms=x").result(), http::status::bad_request);
   EXPECT_EQ(body_of(c.get("/v1/jobs")).at("total"), 0) << "nothing refused was recorded";
   EXPECT_EQ(
       c.post_json("/v1/jobs", R"({"kind": "sleep", "args": {"duration_ms": 1}, "name": "caf\u00e9 \u6f22"})")
@@ -347,8 +347,10 @@ TEST(JobApi, WaitingRequestsThatEndWithTheServerAreNeverWokenAfterIt) {
   EXPECT_EQ(f.jobs->counts().waiting, 0u);
   // The job ends after the server has gone: its end must not reach the destroyed server
   // (ASan reports it if it does).
-  ASSERT_TRUE(f.jobs->cancel_or_forget(std::stoull(id)).has_value());
-  ASSERT_TRUE(eventually([&] { return f.jobs->get(std::stoull(id))->state == JobState::cancelled; }));
+  const auto n = f.jobs->ids().parse(id);
+  ASSERT_TRUE(n.has_value()) << id;
+  ASSERT_TRUE(f.jobs->cancel_or_forget(*n).has_value());
+  ASSERT_TRUE(eventually([&] { return f.jobs->get(*n)->state == JobState::cancelled; }));
 }
 
 TEST(JobApi, JobRoutesNeedTheTokenAndAnswer404WhenJobsAreOff) {
@@ -446,6 +448,45 @@ TEST(JobRegistry, EveryAcceptedJobEndsOnceUnderConcurrentSubmitCancelAndWait) {
       EXPECT_TRUE(service::is_final(job->state)) << id << " " << service::to_string(job->state);
     }
   }
+}
+
+TEST(JobIds, AreUniquePerRunAndRefuseIdsOfAnotherRun) {
+  const service::JobIds a, b;
+  // Two runs (or replicas) draw their boots apart; equal ones would be a 1 in 2^32 event.
+  EXPECT_NE(a.boot(), b.boot());
+  EXPECT_EQ(a.format(17), a.boot() + "-17");
+  EXPECT_EQ(a.parse(a.format(17)), 17u);
+  EXPECT_FALSE(b.parse(a.format(17)).has_value());
+  EXPECT_TRUE(service::JobIds::well_formed(a.format(17)));
+  const std::string boot = a.boot();
+  const std::vector<std::string> bad_ids = {"",           "17",         boot,
+                                            boot + "-",   boot + "-0",  boot + "-017",
+                                            boot + "-+1", boot + "-1x", boot + "-99999999999999999999",
+                                            "ABCDEF12-1", "abcdef1-1",  "abcdef123-1",
+                                            "ghijklmn-1"};
+  for (const auto& bad : bad_ids) {
+    EXPECT_FALSE(a.parse(bad).has_value()) << bad;
+    EXPECT_FALSE(service::JobIds::well_formed(bad)) << bad;
+  }
+  EXPECT_THROW(service::JobIds("ABCDEF12"), std::invalid_argument);
+  EXPECT_EQ(service::instance_name("pod-7"), "pod-7");
+  EXPECT_FALSE(service::instance_name("").empty());
+}
+
+TEST(JobApi, RecordsNameTheirInstanceAndAnIdOfAnotherRunIsSaidToBelongElsewhere) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto id = start(c, R"({"kind": "sleep", "args": {"duration_ms": 1}})");
+  EXPECT_TRUE(id.starts_with(f.jobs->ids().boot() + "-")) << id;
+  const auto record = body_of(c.get("/v1/jobs/" + id));
+  EXPECT_EQ(record.at("instance"), f.jobs->instance().c_str());
+  EXPECT_FALSE(f.jobs->instance().empty());
+  const service::JobIds other;
+  const auto res = c.get("/v1/jobs/" + other.format(1));
+  EXPECT_EQ(res.result(), http::status::not_found);
+  EXPECT_NE(message_of(res).find("another replica or an earlier run owns it"), std::string::npos)
+      << message_of(res);
+  EXPECT_EQ(c.request(http::verb::delete_, "/v1/jobs/" + other.format(1)).result(), http::status::not_found);
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ constexpr std::size_t max_wait_ms = 60'000;
 
 boost::asio::awaitable<Response> job_get_route(RequestView request, const AdminContext& context) {
   if (auto off = jobs_off(context)) co_return std::move(*off);
-  const auto id = parse_job_id(request.id);
-  if (!id) co_return unknown_job(request.id);
+  const auto id = parse_job_id(context, request.id);
+  if (!id) co_return unknown_job(context, request.id);
   std::string error;
   const auto wait_ms = query_number(request.target, "wait_ms", 0, max_wait_ms, error);
   if (!error.empty()) co_return json_error(http::status::bad_request, "bad_query", error);
@@ -40,7 +40,7 @@ boost::asio::awaitable<Response> job_get_route(RequestView request, const AdminC
     }
   }
   const auto job = context.jobs->get(*id);
-  if (!job) co_return unknown_job(request.id);
+  if (!job) co_return unknown_job(context, request.id);
   co_return json_response(http::status::ok, to_json(*job));
 }
 

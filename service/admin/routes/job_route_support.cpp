@@ -3,7 +3,8 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include "../../jobs/job_registry.hpp"
+#include "../../text.hpp"
 
 namespace loopvisor::service {
 
@@ -13,18 +14,23 @@ std::optional<Response> jobs_off(const AdminContext& context) {
                     "the job API is off in this daemon ([jobs] enabled = false)");
 }
 
-std::optional<std::uint64_t> parse_job_id(std::string_view text) {
-  std::uint64_t id = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || id == 0) return std::nullopt;
-  return id;
+std::optional<std::uint64_t> parse_job_id(const AdminContext& context, std::string_view text) {
+  return context.jobs->ids().parse(text);
 }
 
-Response unknown_job(std::string_view id) {
+Response unknown_job(const AdminContext& context, std::string_view id) {
+  const auto& ids = context.jobs->ids();
+  if (JobIds::well_formed(id) && !id.starts_with(ids.boot() + "-")) {
+    return json_error(http::status::not_found, "unknown_job",
+                      fmt::format("job '{}' is not one of this daemon's (instance '{}', whose job ids start "
+                                  "with '{}-'): another replica or an earlier run owns it, and job records "
+                                  "are not shared between them",
+                                  id, context.jobs->instance(), ids.boot()));
+  }
   return json_error(http::status::not_found, "unknown_job",
                     fmt::format("no job has id '{}'; it never existed, or it finished and was forgotten "
                                 "(DELETE, or more than [jobs] max_finished jobs finished after it)",
-                                id));
+                                display_safe(id) ? std::string(id) : std::string("<not display-safe>")));
 }
 
 }  // namespace loopvisor::service

@@ -13,8 +13,9 @@ namespace loopvisor::service {
 /// 404 when the daemon runs without the job API.
 std::optional<Response> jobs_off(const AdminContext& context);
 
-/// The id in /v1/jobs/{id}, or a 404 naming the bad id.
-std::optional<std::uint64_t> parse_job_id(std::string_view text);
-Response unknown_job(std::string_view id);
+/// The number of the job /v1/jobs/{id} names (JobIds), or nullopt: then unknown_job() says why.
+std::optional<std::uint64_t> parse_job_id(const AdminContext& context, std::string_view text);
+/// 404 for an id that names no job here; for an id of another run or replica, it says so.
+Response unknown_job(const AdminContext& context, std::string_view id);
 
 }  // namespace loopvisor::service

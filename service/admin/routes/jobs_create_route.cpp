@@ -146,10 +146,10 @@ boost::asio::awaitable<Response> jobs_create_route(RequestView request, const Ad
   std::optional<Response> answer;
   try {
     const JobSnapshot accepted = context.jobs->submit(std::move(job));
-    audit(request.client, fmt::format("job {} submitted on loop {}: {}", accepted.id, accepted.loop,
+    audit(request.client, fmt::format("job {} submitted on loop {}: {}", accepted.public_id, accepted.loop,
                                       job_request_summary(request.message.body())));
     answer = json_response(http::status::accepted, to_json(accepted));
-    answer->set(http::field::location, fmt::format("/v1/jobs/{}", accepted.id));
+    answer->set(http::field::location, fmt::format("/v1/jobs/{}", accepted.public_id));
   } catch (const JobRejected& e) {
     audit(request.client, fmt::format("job submission refused ({}): {}", to_string(e.reason()),
                                       job_request_summary(request.message.body())));

@@ -40,6 +40,9 @@ struct RuntimeConfig {
 struct AdminConfig {
   /// Off: no admin HTTP server at all (no /metrics, no probes).
   bool enabled = true;
+  /// This daemon's name in job records (Kubernetes: the pod's name through the downward API);
+  /// empty: the host name.
+  std::string instance;
   Endpoint listen{"127.0.0.1", 9470};
   /// Requests whose header or body is larger get 413.
   std::size_t max_header_bytes = 8 * 1024;
