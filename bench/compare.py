@@ -31,6 +31,8 @@ def implementations(peers):
     return {
         "loopvisor": ([os.path.join(peers, "loopvisor_peer"), "loopvisor"], ALL),
         "loopvisor+spin50": ([os.path.join(peers, "loopvisor_peer"), "loopvisor+spin50"], ("W3", "W6")),
+        # Slow-callback detection off: the cost of the diagnostics (issue 11: at most 3 %).
+        "loopvisor-nodiag": ([os.path.join(peers, "loopvisor_peer"), "loopvisor-nodiag"], ("W1", "W4")),
         "asio": ([os.path.join(peers, "asio_peer"), "asio"], ALL),
         "libuv": ([os.path.join(peers, "libuv_peer"), "libuv"], ("W1", "W2", "W3", "W5", "W6")),
         "tokio-ct": ([os.path.join(peers, "tokio_peer"), "tokio-ct"], ALL),
@@ -133,6 +135,9 @@ def main():
                 best = min(peers, key=peers.get)
                 ratio = peers[best] / ours
             print(f"{workload}{suffix} loopvisor/best {key}: {ratio:.2f} (best peer {best}; above 1: loopvisor ahead)")
+        if ours and headline.get("loopvisor-nodiag"):
+            cost = 1 - ours / headline["loopvisor-nodiag"]
+            print(f"{workload}{suffix} diagnostics cost: {cost * 100:.1f} % of {HEADLINE[workload]} (loopvisor vs loopvisor-nodiag)")
     if failures:
         print(f"{len(failures)} measurement(s) failed; see above", file=sys.stderr)
         return 1

@@ -1,5 +1,6 @@
-// loopvisor on W1-W6 for bench/compare.py. IMPL is `loopvisor` (spin_before_park off, the
-// default) or `loopvisor+spin50` (a 50 µs spin budget on every loop and waiter).
+// loopvisor on W1-W6 for bench/compare.py. IMPL is `loopvisor` (the defaults),
+// `loopvisor+spin50` (a 50 µs spin budget on every loop and waiter) or `loopvisor-nodiag`
+// (slow-callback detection off: what the diagnostics cost).
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -17,8 +18,8 @@ namespace {
 /// A Loop on its own thread (the second allowed CPU under cross pinning).
 class LoopThread {
  public:
-  LoopThread(std::chrono::microseconds spin, bool cross, std::size_t cpu)
-      : loop_(options(spin)), thread_([this, cross, cpu] {
+  LoopThread(const loopvisor::LoopOptions& options, bool cross, std::size_t cpu)
+      : loop_(options), thread_([this, cross, cpu] {
           peer::pin_self(cross, cpu);
           loop_.run_forever();
         }) {
@@ -31,19 +32,14 @@ class LoopThread {
   loopvisor::Loop& loop() { return loop_; }
 
  private:
-  static loopvisor::LoopOptions options(std::chrono::microseconds spin) {
-    loopvisor::LoopOptions o;
-    o.spin_before_park = spin;  // the default queue capacity: W1 must win with it
-    return o;
-  }
   loopvisor::Loop loop_;
   std::thread thread_;
 };
 
 // W1/W2 with the non-throwing submission; a full queue is the loop pushing back, and the
 // producer yields and retries.
-void callbacks(const peer::Args& a, std::chrono::microseconds spin, int producers) {
-  LoopThread target(spin, a.cross, 1);
+void callbacks(const peer::Args& a, const loopvisor::LoopOptions& o, int producers) {
+  LoopThread target(o, a.cross, 1);
   peer::produce_and_drain(a, producers, [&](auto callback) {
     while (target.loop().try_call_soon_threadsafe(callback) != loopvisor::SubmitStatus::accepted) {
       std::this_thread::yield();
@@ -53,8 +49,8 @@ void callbacks(const peer::Args& a, std::chrono::microseconds spin, int producer
 
 asio::awaitable<int> answer() { co_return 42; }
 
-void round_trips_from_thread(const peer::Args& a, std::chrono::microseconds spin) {
-  LoopThread target(spin, a.cross, 1);
+void round_trips_from_thread(const peer::Args& a, const loopvisor::LoopOptions& o) {
+  LoopThread target(o, a.cross, 1);
   peer::pin_self(a.cross, 0);
   std::vector<double> us;
   us.reserve(peer::w3_round_trips);
@@ -73,8 +69,8 @@ asio::awaitable<void> spawn_and_await(int n) {
   for (auto& t : tasks) (void)co_await t.async_wait();
 }
 
-void spawn(const peer::Args& a) {
-  LoopThread target(0us, false, 0);
+void spawn(const peer::Args& a, const loopvisor::LoopOptions& o) {
+  LoopThread target(o, false, 0);
   const auto start = peer::Clock::now();
   target.loop().run_coroutine_threadsafe(spawn_and_await(peer::w4_tasks)).get();
   peer::print_rate("W4", a.impl, "tasks_per_s", peer::w4_tasks / peer::seconds_since(start));
@@ -92,8 +88,8 @@ asio::awaitable<long> spawn_sleepers(int n, long before) {
   co_return per_task;
 }
 
-void sleepers(const peer::Args& a) {
-  LoopThread target(0us, false, 0);
+void sleepers(const peer::Args& a, const loopvisor::LoopOptions& o) {
+  LoopThread target(o, false, 0);
   const long before = peer::resident_bytes();
   const auto start = peer::Clock::now();
   const long per_task = target.loop().run_coroutine_threadsafe(spawn_sleepers(peer::w5_tasks, before)).get();
@@ -111,9 +107,9 @@ asio::awaitable<std::vector<double>> hops(loopvisor::Loop* b, int n) {
   co_return us;
 }
 
-void round_trips_between_loops(const peer::Args& a, std::chrono::microseconds spin) {
-  LoopThread first(spin, a.cross, 0);
-  LoopThread second(spin, a.cross, 1);
+void round_trips_between_loops(const peer::Args& a, const loopvisor::LoopOptions& o) {
+  LoopThread first(o, a.cross, 0);
+  LoopThread second(o, a.cross, 1);
   auto us = first.loop().run_coroutine_threadsafe(hops(&second.loop(), peer::w6_round_trips)).get();
   peer::print_latency("W6", a.impl, std::move(us), "rt_us");
 }
@@ -122,25 +118,27 @@ void round_trips_between_loops(const peer::Args& a, std::chrono::microseconds sp
 
 int main(int argc, char** argv) {
   const auto a = peer::parse(argc, argv);
-  std::chrono::microseconds spin = 0us;
+  loopvisor::LoopOptions o;  // the default queue capacity: W1 must win with it
   if (a.impl == "loopvisor+spin50") {
-    spin = 50us;
+    o.spin_before_park = 50us;
+  } else if (a.impl == "loopvisor-nodiag") {
+    o.slow_callback_threshold = 0ms;
   } else if (a.impl != "loopvisor") {
     std::fprintf(stderr, "unknown impl %s\n", a.impl.c_str());
     return 2;
   }
   if (a.workload == "W1")
-    callbacks(a, spin, 1);
+    callbacks(a, o, 1);
   else if (a.workload == "W2")
-    callbacks(a, spin, 2);
+    callbacks(a, o, 2);
   else if (a.workload == "W3")
-    round_trips_from_thread(a, spin);
+    round_trips_from_thread(a, o);
   else if (a.workload == "W4")
-    spawn(a);
+    spawn(a, o);
   else if (a.workload == "W5")
-    sleepers(a);
+    sleepers(a, o);
   else if (a.workload == "W6")
-    round_trips_between_loops(a, spin);
+    round_trips_between_loops(a, o);
   else
     return 2;
   return 0;
