@@ -155,6 +155,30 @@ grep -q -- '-DLOOPVISOR_REVISION="$REVISION"' "$src/Dockerfile" || fail "the ima
 grep -q '^RUN ./deploy/install-deps.sh --build$' "$src/Dockerfile" || fail "the build stage does not install with --build"
 grep -q 'install-deps.sh --runtime' "$src/Dockerfile" || fail "the final stage does not install with --runtime"
 
+# A ConfigMap edit rolls the pods: the pod template carries the config's sha256.
+python3 - "$src/deploy/k8s/loopvisord.yaml" <<'PY' || fail "the Deployment's checksum/config annotation"
+import hashlib, sys, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1]))}
+want = hashlib.sha256(docs["ConfigMap"]["data"]["loopvisor.toml"].encode()).hexdigest()
+got = docs["Deployment"]["spec"]["template"]["metadata"].get("annotations", {}).get("checksum/config")
+assert got == want, f"checksum/config is {got}; the ConfigMap's loopvisor.toml hashes to {want}"
+PY
+
+# kustomize renders the whole set (kubectl's built-in kustomize; skipped where kubectl is not
+# installed: Debian 12's kubernetes-client is not among the suite's packages).
+if command -v kubectl > /dev/null && kubectl kustomize --help > /dev/null 2>&1; then
+  kubectl kustomize "$src/deploy/k8s" > "$work/rendered.yaml" 2> "$work/kustomize.err" ||
+    fail "kubectl kustomize deploy/k8s: $(cat "$work/kustomize.err")"
+  python3 - "$work/rendered.yaml" <<'PY' || fail "the rendered set"
+import sys, yaml
+kinds = sorted(d["kind"] for d in yaml.safe_load_all(open(sys.argv[1])) if d)
+want = sorted(["ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler"])
+assert kinds == want, kinds
+PY
+else
+  echo "kubectl not installed: the kustomize render is skipped"
+fi
+
 # Job records name the pod (LOOPVISOR_ADMIN_INSTANCE through the downward API).
 python3 - "$src/deploy/k8s/loopvisord.yaml" <<'PY' || fail "the Deployment does not name job records after the pod"
 import sys, yaml
