@@ -44,7 +44,7 @@ packages=(
   # /metrics) and talk HTTP to the daemon and to Prometheus with curl
   prometheus curl
   # the deploy files are checked by the tools that read them
-  systemd python3-yaml
+  systemd python3-yaml strace procps
   # benchmark peers (Python asyncio and uvloop)
   python3 python3-uvloop
   # container entrypoint reaper (used by the Dockerfile)

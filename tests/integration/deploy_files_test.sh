@@ -10,6 +10,7 @@ work=$(mktemp -d)
 pid=""
 trap 'rm -rf "$work"; [[ -n $pid ]] && kill "$pid" 2>/dev/null || true' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/wait_until.sh"
 
 promtool check config "$src/deploy/prometheus/prometheus.yml" > /dev/null || fail "promtool check config"
 promtool check rules "$src/deploy/prometheus/loopvisor-alerts.yml" > /dev/null || fail "promtool check rules"
@@ -57,6 +58,71 @@ done
 sed -e "s|/usr/local/bin/loopvisord|$daemon|g" -e "s|/etc/loopvisor/loopvisor.toml|$src/config/loopvisor.toml|g" \
   "$src/deploy/systemd/loopvisord.service" > "$work/loopvisord.service"
 systemd-analyze verify "$work/loopvisord.service" || fail "systemd-analyze verify"
+# The admin token arrives as a credential (never in the environment or a world-readable path),
+# and both the check and the daemon read it from the credentials directory.
+credential=$(sed -n 's/^LoadCredential=\([a-z-]*\):.*/\1/p' "$src/deploy/systemd/loopvisord.service")
+[[ -n $credential ]] || fail "the unit loads no credential"
+for line in ExecStart ExecStartPre; do
+  grep -q "^$line=.* --admin-auth-token-file %d/$credential\$" "$src/deploy/systemd/loopvisord.service" ||
+    fail "$line does not read the token from the credential '$credential'"
+done
+# Hardened: an exposure of at most 2.0 ("OK").
+systemd-analyze security --offline=true "$work/loopvisord.service" > "$work/security" 2>&1 ||
+  fail "systemd-analyze security: $(tail -3 "$work/security")"
+exposure=$(sed -n 's/.*Overall exposure level for loopvisord.service: \([0-9.]*\).*/\1/p' "$work/security")
+python3 -c "import sys; sys.exit(not float('${exposure:-99}') <= 2.0)" ||
+  fail "the unit's exposure is ${exposure:-unknown}, above 2.0: $(grep '✗' "$work/security")"
+
+# The unit's system call filter lets the daemon work: every call it makes (starting, serving,
+# an exec job's child up to and past its execve, a reload, the shutdown) is in the unit's
+# allowed set. Plain builds only (the sanitizers' runtimes make calls of their own).
+expand_filter() {  # the system calls of a systemd syscall group, nested groups expanded
+  systemd-analyze syscall-filter "$1" | sed -n '/^@/,$p' | tail -n +2 | sed 's/^ *//' | grep -v '^#' |
+    while read -r entry; do
+      [[ -z $entry ]] && continue
+      if [[ $entry == @* ]]; then expand_filter "$entry"; else echo "$entry"; fi
+    done
+}
+if ! command -v strace > /dev/null || grep -qE "lib(asan|tsan|ubsan)\.so" <<< "$(ldd "$daemon")"; then
+  echo "no strace or a sanitizer build: the system call filter check is skipped"
+else
+  allowed=()
+  denied=()
+  while read -r line; do
+    value=${line#SystemCallFilter=}
+    if [[ $value == ~* ]]; then  # a deny list: every group on the line
+      for group in ${value#\~}; do denied+=("$group"); done
+    else
+      for group in $value; do allowed+=("$group"); done
+    fi
+  done < <(grep '^SystemCallFilter=' "$src/deploy/systemd/loopvisord.service")
+  for g in "${allowed[@]}"; do expand_filter "$g"; done | sort -u > "$work/allowed"
+  for g in "${denied[@]}"; do expand_filter "$g"; done | sort -u > "$work/denied"
+  printf '[admin]\nlisten = "127.0.0.1:0"\n[jobs]\nexec_allow = ["/bin/echo"]\n' > "$work/strace.toml"
+  strace -f -qq -o "$work/trace" "$daemon" --config "$work/strace.toml" > "$work/strace.log" 2>&1 &
+  pid=$!
+  listening() { grep -q "admin: listening on 127.0.0.1:" "$work/strace.log"; }
+  wait_until 60 "loopvisord under strace to listen" listening
+  port=$(grep -m1 -o "admin: listening on 127.0.0.1:[0-9]*" "$work/strace.log" | sed 's/.*://')
+  curl -fsS -o "$work/job" -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$port/v1/jobs" \
+    -d '{"kind": "exec", "args": {"argv": ["/bin/echo", "hi"]}}' || fail "an exec job under strace"
+  job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/job")
+  curl -fsS -o "$work/job" "http://127.0.0.1:$port/v1/jobs/$job?wait_ms=20000" || fail "the exec job's end"
+  grep -q '"state":"succeeded"' "$work/job" || fail "the exec job under strace: $(cat "$work/job")"
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics" || fail "/metrics under strace"
+  traced=$(pgrep -P "$pid" | head -n1)  # the daemon: strace's child
+  [[ -n $traced ]] || fail "no daemon under strace"
+  kill -s HUP "$traced"
+  wait_until 30 "the reload under strace" grep -q "config reload (SIGHUP)" "$work/strace.log"
+  kill -s TERM "$traced"
+  wait "$pid" || fail "loopvisord under strace: exit $?"
+  pid=""
+  grep -q 'execve("/bin/echo"' "$work/trace" || fail "strace did not follow the exec job's child"
+  for call in $(sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p' "$work/trace" | sort -u); do
+    grep -qx "$call" "$work/allowed" || fail "loopvisord calls $call, which the unit's SystemCallFilter does not allow"
+    ! grep -qx "$call" "$work/denied" || fail "loopvisord calls $call, which the unit's SystemCallFilter denies"
+  done
+fi
 
 # Kubernetes: structure, probes and the ConfigMap's TOML.
 python3 - "$src/deploy/k8s/loopvisord.yaml" "$src/deploy/k8s/servicemonitor.yaml" "$work/k8s.toml" <<'PY'
