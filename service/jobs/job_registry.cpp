@@ -158,7 +158,12 @@ std::string_view to_string(JobRejected::Reason reason) noexcept {
 JobRegistry::JobRegistry(Supervisor& supervisor, config::JobsConfig config, std::string instance)
     : supervisor_(supervisor),
       shared_(std::make_shared<Shared>(std::move(config))),
-      instance_(std::move(instance)) {}
+      instance_(std::move(instance)) {
+  // spdlog makes its registry on first use. Jobs log from the loop threads, two of which could
+  // be first at once; its (uninstrumented) static guard then shows as a race under TSan. Make
+  // it here, before any job is submitted to a loop.
+  (void)spdlog::default_logger_raw();
+}
 
 JobRegistry::~JobRegistry() = default;
 
