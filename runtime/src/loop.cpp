@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include "log.hpp"
 #include "loopvisor/cpu_count.hpp"
@@ -384,18 +383,11 @@ Handle Loop::call_soon_threadsafe_erased(detail::Callback fn, const loopvisor::s
                   detail::origin_text(where)));
 }
 
-void Loop::spawn(std::shared_ptr<detail::TaskBase> task, boost::asio::awaitable<void> main) {
+void Loop::spawn(std::shared_ptr<detail::TaskBase> task, detail::TaskEntry entry) {
   impl_->on_task_started(task.get());
   if (impl_->cancelling) task->request_cancel_before_start();
-  detail::TaskExecutor<executor_type> executor(impl_->io->get_executor(), task->id());
-  boost::asio::post(*impl_->io, [task, executor, main = std::move(main)]() mutable {
-    auto& slot_owner = task->signal();
-    boost::asio::co_spawn(
-        boost::asio::any_io_executor(executor), std::move(main),
-        boost::asio::bind_cancellation_slot(slot_owner.slot(), [task](std::exception_ptr e) {
-          if (e) task->report("task wrapper raised an exception", e);
-        }));
-  });
+  const detail::TaskExecutor<executor_type> executor(impl_->io->get_executor(), task->id());
+  detail::launch_task(std::move(task), std::move(entry), executor);
 }
 
 std::vector<TaskInfo> Loop::all_tasks() const {

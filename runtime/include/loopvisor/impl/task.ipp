@@ -1,4 +1,4 @@
-// Template bodies of Task<T>: awaiting a task, and the coroutine wrapper every task runs in.
+// Template bodies of Task<T>: awaiting a task.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -58,34 +58,4 @@ void Task<T>::await_state(std::shared_ptr<State> st, Handler handler) {
   });
 }
 
-namespace detail {
-
-/// The coroutine every task runs: starts the body unless cancelled first, records how it
-/// ended. `guard` lives in the coroutine frame: destroying the frame early abandons the task.
-template <class T>
-boost::asio::awaitable<void> task_main([[maybe_unused]] TaskGuard guard, std::shared_ptr<TaskState<T>> st,
-                                       boost::asio::awaitable<T> body) {
-  if (!st->begin()) {
-    st->finish_cancelled();
-    co_return;
-  }
-  std::exception_ptr error;
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(body);
-      st->set_value();
-    } else {
-      st->set_value(co_await std::move(body));
-    }
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (error) {
-    st->finish_error(std::move(error));
-  } else {
-    st->finish_ok();
-  }
-}
-
-}  // namespace detail
 }  // namespace loopvisor

@@ -1,0 +1,59 @@
+// The task driver: the coroutine at the bottom of every task's Asio coroutine stack, and its launch.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "loopvisor/detail/task_executor.hpp"
+#include "loopvisor/detail/task_state.hpp"
+
+namespace loopvisor::detail {
+
+/// The bottom frame of a task's coroutine stack. Asio's own `co_spawn` puts a frame of its own
+/// there (`co_spawn_entry_point`), which dispatches its first step, posts once more after a
+/// body that never suspended, and completes a handler; a task needs none of that. Its driver is
+/// this one frame: it starts the body unless the task was cancelled first, records how it ended,
+/// and is launched by one post (launch_task). It relies on Boost.Asio 1.81's
+/// `awaitable_thread` (the version is pinned in CMakeLists.txt); nothing else uses it.
+using TaskEntry =
+    boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point, boost::asio::any_io_executor>;
+
+/// `guard` lives in the frame: destroying the frame before the task ended abandons the task.
+template <class T>
+TaskEntry task_entry([[maybe_unused]] TaskGuard guard, std::shared_ptr<TaskState<T>> st,
+                     boost::asio::awaitable<T> body) {
+  if (!st->begin()) {
+    st->finish_cancelled();
+    co_return;
+  }
+  std::exception_ptr error;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(body);
+      st->set_value();
+    } else {
+      st->set_value(co_await std::move(body));
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) {
+    st->finish_error(std::move(error));
+  } else {
+    st->finish_ok();
+  }
+}
+
+/// Queues the first step of `task` on its loop (one post through `executor`, so the step runs
+/// as the task): the frame becomes the bottom of an Asio coroutine stack whose cancellation
+/// slot is the task's signal. Until that step runs, the posted handler owns the frame; if the
+/// loop is torn down first, destroying it abandons the task.
+void launch_task(std::shared_ptr<TaskBase> task, TaskEntry entry,
+                 const TaskExecutor<boost::asio::io_context::executor_type>& executor);
+
+}  // namespace loopvisor::detail
