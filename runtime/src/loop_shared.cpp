@@ -22,11 +22,16 @@ BusyScope::BusyScope(LoopShared* loop) noexcept : loop_(tls_busy_measuring ? nul
       std::chrono::duration_cast<std::chrono::nanoseconds>(start_.time_since_epoch()).count());
 }
 
-BusyScope::~BusyScope() {
-  if (loop_ == nullptr) return;
-  loop_->add_busy(std::chrono::steady_clock::now() - start_);
+BusyScope::~BusyScope() { end(); }
+
+std::chrono::nanoseconds BusyScope::end() noexcept {
+  if (loop_ == nullptr) return {};
+  const auto took = std::chrono::steady_clock::now() - start_;
+  loop_->add_busy(took);
   loop_->set_busy_since(0);
   tls_busy_measuring = false;
+  loop_ = nullptr;
+  return took;
 }
 
 LoopShared* LoopShared::current() noexcept { return tls_current; }

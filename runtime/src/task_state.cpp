@@ -44,7 +44,9 @@ std::uint64_t current_task_id() noexcept { return tls_task_id; }
 TaskScope::TaskScope(std::uint64_t id) noexcept
     : previous_(tls_task_id), busy_(previous_ == 0 ? LoopShared::current() : nullptr) {
   tls_task_id = id;
-  if (previous_ == 0) {
+  // The busy measurement's clock reads time the step too; only a step it does not measure (one
+  // nested in a drained batch) reads the coarse clock for slow-callback detection.
+  if (previous_ == 0 && !busy_.measuring()) {
     auto* loop = LoopShared::current();
     if (loop != nullptr && loop->slow_threshold().count() > 0) start_ = coarse_now();
   }
@@ -57,10 +59,15 @@ TaskScope::~TaskScope() {
     tls_deferred_cancel.reset();
     if (task && task->id() == tls_task_id) task->deliver_deferred_cancel();
   }
-  if (previous_ == 0 && start_.count() != 0) {
+  if (previous_ == 0) {
     auto* loop = LoopShared::current();
-    const auto took = coarse_now() - start_;
-    if (loop != nullptr && took > loop->slow_threshold()) {
+    std::chrono::nanoseconds took{};
+    if (busy_.measuring()) {
+      took = busy_.end();
+    } else if (start_.count() != 0) {
+      took = coarse_now() - start_;
+    }
+    if (loop != nullptr && loop->slow_threshold().count() > 0 && took > loop->slow_threshold()) {
       std::string what = "a step of task #" + std::to_string(tls_task_id);
       if (Loop* owner = loop->owner()) {
         auto& tasks = owner->impl_->tasks;
@@ -243,6 +250,13 @@ void TaskBase::add_hook(Callback fn) {
 std::exception_ptr TaskBase::retrieve_exception() {
   retrieved_.store(true);
   if (error_) return error_;
+  if (status() == TaskStatus::cancelled) return cancelled_error();
+  return nullptr;
+}
+
+std::exception_ptr TaskBase::take_exception() {
+  retrieved_.store(true);
+  if (error_) return std::exchange(error_, nullptr);
   if (status() == TaskStatus::cancelled) return cancelled_error();
   return nullptr;
 }

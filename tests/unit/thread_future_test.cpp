@@ -234,5 +234,44 @@ TEST(ThreadFuture, TheCallableFormKeepsTheLambdaAndItsCapturesAliveAcrossAwaits)
   EXPECT_EQ(f.get(bound), std::string("captured by copy").size());
 }
 
+// Regression (TSan, seen in CI as a race in Tls.AHostNameTheCertificateDoesNotNameIsRefused): the
+// exception a future rethrows was owned by the task's state too. When the task's state was the
+// last owner and went on the loop thread after the reader had read the exception on its own,
+// TSan saw the read and the free unordered (the exception's reference count lives in libsupc++,
+// which it does not instrument). Here the task's state outlives the reader's use of the
+// exception (a callback of its loop holds it), and is released once the reader has let go,
+// ordered only by a relaxed flag. TSan reports the old layout every time; every build checks
+// the message.
+TEST(ThreadFuture, AnExceptionReadOffTheLoopIsNotAlsoOwnedByTheTaskLeftOnTheLoop) {
+  LoopThread lt;
+  std::atomic<bool> reader_done{false};  // relaxed on both sides: no happens-before from it
+  std::atomic<bool> timed_out{false};
+  auto body = [&]() -> asio::awaitable<int> {
+    Loop::current().call_soon([&, task = current_task()]() mutable {
+      const auto give_up = std::chrono::steady_clock::now() + bound;
+      while (!reader_done.load(std::memory_order_relaxed)) {
+        if (std::chrono::steady_clock::now() > give_up) {
+          timed_out = true;
+          break;
+        }
+        std::this_thread::yield();
+      }
+      task = AnyTask();  // the task's state goes here, on the loop
+    });
+    throw std::runtime_error("a message read on the caller's thread");
+    co_return 0;
+  };
+  std::string message;
+  try {
+    (void)lt->run_coroutine_threadsafe(body).get(bound);
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  reader_done.store(true, std::memory_order_relaxed);
+  lt->submit([] {}).get(bound);  // the callback above has run
+  EXPECT_EQ(message, "a message read on the caller's thread");
+  EXPECT_FALSE(timed_out.load());
+}
+
 }  // namespace
 }  // namespace loopvisor::test

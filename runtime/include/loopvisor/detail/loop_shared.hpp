@@ -126,6 +126,10 @@ class BusyScope {
   explicit BusyScope(LoopShared* loop) noexcept;
   ~BusyScope();
   BusyScope(const BusyScope&) = delete;
+  bool measuring() const noexcept { return loop_ != nullptr; }
+  /// Ends the measurement now and returns the time it measured (zero if not measuring); the
+  /// destructor then adds nothing. Lets a caller reuse this clock read for its own timing.
+  std::chrono::nanoseconds end() noexcept;
   BusyScope& operator=(const BusyScope&) = delete;
 
  private:

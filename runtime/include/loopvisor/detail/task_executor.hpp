@@ -20,7 +20,7 @@ namespace loopvisor::detail {
 std::uint64_t current_task_id() noexcept;
 
 /// Marks the task running on this thread for the scope, and (outermost scope only) times the
-/// step for slow-callback detection and the loop's busy time.
+/// step for the loop's busy time and slow-callback detection, with the same two clock reads.
 class TaskScope {
  public:
   explicit TaskScope(std::uint64_t id) noexcept;

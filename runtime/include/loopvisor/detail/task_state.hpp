@@ -92,6 +92,13 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
 
   /// The exception to report to a reader (CancelledError if cancelled), marking it retrieved.
   std::exception_ptr retrieve_exception();
+  /// Runtime-internal, for a task no handle can read (run_coroutine_threadsafe's): what
+  /// retrieve_exception returns, its error moved out so the future that receives it is its only
+  /// owner. An exception object's reference count lives in libsupc++, which ThreadSanitizer does
+  /// not instrument: the task (released on its loop) and a future (read on another thread) both
+  /// owning it looked to TSan like a read racing with the free. One owner, the future, is freed
+  /// through its shared state's reference count, which TSan sees.
+  std::exception_ptr take_exception();
   /// Marks an error as reported to someone (gather, cancel of a failed task), without reading it.
   void mark_retrieved() noexcept { retrieved_.store(true); }
   /// The CancelledError this task's cancellation carries (its cancel message, if any).

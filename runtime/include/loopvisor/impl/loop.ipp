@@ -37,7 +37,8 @@ class TaskLink {
   bool cancelled_ = false;
 };
 
-/// Completes `future` from the ended task `task` (runs as the task's end hook, on its loop).
+/// Completes `future` from the ended task `task` (runs as the task's end hook, on its loop). The
+/// task must be one no handle reads (its error moves into the future).
 template <class T>
 void complete_from_task(FutureState<T>& future, TaskState<T>& task) {
   if (task.status() == TaskStatus::cancelled && !task.abandoned()) {
@@ -45,7 +46,7 @@ void complete_from_task(FutureState<T>& future, TaskState<T>& task) {
     future.cancel();
     return;
   }
-  if (auto e = task.retrieve_exception()) {
+  if (auto e = task.take_exception()) {
     future.set_exception(std::move(e));
     return;
   }
@@ -84,7 +85,12 @@ ThreadFuture<T> Loop::run_coroutine_threadsafe(boost::asio::awaitable<T> coro, s
         if (future->status() != detail::FutureStateBase::Status::pending) return;  // cancelled while queued
         Task<T> task = create_task(std::move(coro), std::move(name), where);
         auto* raw = detail::state_of(task).get();
-        raw->add_hook([future, raw] { detail::complete_from_task(*future, *raw); });
+        // The hook lets go of the future as soon as it is complete: this loop holding it longer
+        // made it the last owner of an exception its reader had finished with.
+        raw->add_hook([future = std::move(future), raw]() mutable {
+          const auto completing = std::move(future);
+          detail::complete_from_task(*completing, *raw);
+        });
         link->set(detail::state_of(task));
       },
       where);
