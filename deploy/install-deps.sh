@@ -45,6 +45,8 @@ packages=(
   prometheus curl
   # the deploy files are checked by the tools that read them
   systemd python3-yaml strace procps
+  # the admin API's OpenAPI document and the daemon's answers are validated as JSON Schema
+  python3-jsonschema
   # benchmark peers (Python asyncio and uvloop)
   python3 python3-uvloop
   # container entrypoint reaper (used by the Dockerfile)

@@ -1,7 +1,6 @@
 // LineFormatter and the daemon's stderr logger.
 #include "log_format.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 #include <iterator>
 
 #include "text.hpp"
+#include "utc_time.hpp"
 
 namespace loopvisor::service {
 
@@ -38,17 +38,8 @@ int syslog_priority(spdlog::level::level_enum level) {
 
 /// `2026-12-01T07:10:00.123Z` (digits: 3 or 6 of the fraction).
 void append_utc(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point when, int digits) {
-  const auto since_epoch = when.time_since_epoch();
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch - seconds).count();
-  const std::time_t t = static_cast<std::time_t>(seconds.count());
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  if (digits == 3) {
-    fmt::format_to(std::back_inserter(dest), "{:%Y-%m-%dT%H:%M:%S}.{:03}Z", utc, micros / 1000);
-  } else {
-    fmt::format_to(std::back_inserter(dest), "{:%Y-%m-%dT%H:%M:%S}.{:06}Z", utc, micros);
-  }
+  const std::string text = utc_timestamp(when, digits);
+  dest.append(text.data(), text.data() + text.size());
 }
 
 void append_json_string(spdlog::memory_buf_t& dest, std::string_view text) {

@@ -34,6 +34,8 @@ std::span<const Route> admin_routes() {
        "set the log level now: {\"level\": \"debug\"}; the next reload sets it from the file again"},
       {http::verb::get, "/version", &version_route, "version, git revision, commit date, Boost and compiler",
        true},
+      {http::verb::get, "/openapi.json", &openapi_route,
+       "the OpenAPI 3.1 document of every route, with the schema of each answer", true},
       {http::verb::get, "/help", &help_route, "this list", true},
   };
   return routes;

@@ -1,7 +1,8 @@
 // Job states by name, and a job's JSON form.
 #include "job.hpp"
 
-#include <fmt/chrono.h>
+#include "../utc_time.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -21,8 +22,9 @@ constexpr std::array<std::pair<JobState, std::string_view>, 6> state_names{{
 
 boost::json::value timestamp(const std::optional<std::chrono::system_clock::time_point>& t) {
   if (!t) return nullptr;
-  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(*t);
-  return boost::json::value(fmt::format("{:%FT%T}Z", ms));
+  // Milliseconds, in UTC: fmt 9 formatted a time_point in the local zone (and without the
+  // fraction), so a host not on UTC got local times marked Z.
+  return boost::json::value(utc_timestamp(*t));
 }
 
 double seconds(std::chrono::system_clock::duration d) { return std::chrono::duration<double>(d).count(); }

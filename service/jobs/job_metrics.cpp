@@ -67,13 +67,23 @@ std::vector<prometheus::MetricFamily> JobMetrics::Collect() const {
   }
   auto active = family("loopvisor_jobs_active", "Jobs queued or running now.", prometheus::MetricType::Gauge);
   add_gauge(active, static_cast<double>(counts.active));
+  // Apart, because they mean different things: queued jobs wait for a loop that is behind (or
+  // frozen), running ones hold their loop's time.
+  auto queued = family("loopvisor_jobs_queued",
+                       "Jobs accepted but not started yet: their loop has not reached them (a growing "
+                       "value means a loop that is behind or stalled).",
+                       prometheus::MetricType::Gauge);
+  add_gauge(queued, static_cast<double>(counts.queued));
+  auto running =
+      family("loopvisor_jobs_running", "Jobs started and not yet final.", prometheus::MetricType::Gauge);
+  add_gauge(running, static_cast<double>(counts.running));
   auto retained = family("loopvisor_jobs_retained",
                          "Job records held for GET /v1/jobs (active ones and up to [jobs] max_finished "
                          "finished ones).",
                          prometheus::MetricType::Gauge);
   add_gauge(retained, static_cast<double>(counts.retained));
   return {std::move(submitted), std::move(finished), std::move(rejected), std::move(active),
-          std::move(retained)};
+          std::move(queued),    std::move(running),  std::move(retained)};
 }
 
 }  // namespace loopvisor::service

@@ -327,7 +327,11 @@ JobCounts JobRegistry::counts() const {
   std::lock_guard guard(shared_->mu);
   JobCounts out = shared_->counts;
   out.retained = shared_->jobs.size();
-  for (const auto& [id, entry] : shared_->jobs) out.waiting += entry->waiters.size();
+  for (const auto& [id, entry] : shared_->jobs) {
+    out.waiting += entry->waiters.size();
+    if (entry->snapshot.state == JobState::queued) ++out.queued;
+    if (entry->snapshot.state == JobState::running) ++out.running;
+  }
   return out;
 }
 

@@ -51,8 +51,10 @@ struct JobCounts {
   std::map<std::pair<std::string, std::string>, std::uint64_t> finished;  ///< by kind, final state
   std::map<std::string, std::uint64_t> rejected;                          ///< by reason
   std::size_t active = 0;                                                 ///< queued or running
-  std::size_t retained = 0;                                               ///< records held
-  std::size_t waiting = 0;  ///< on_final() waiters not yet called (requests waiting for a job)
+  std::size_t queued = 0;    ///< accepted, not started by their loop yet (its queue is behind)
+  std::size_t running = 0;   ///< started, not final
+  std::size_t retained = 0;  ///< records held
+  std::size_t waiting = 0;   ///< on_final() waiters not yet called (requests waiting for a job)
 };
 
 /// What happened to jobs between two counts (a shutdown's start and end): "jobs: 3 active at

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "admin_support.hpp"
@@ -383,6 +385,31 @@ TEST(JobApi, JobMetricsPassPromtool) {
   EXPECT_EQ(promtool_findings(metrics), "");
 }
 
+// Queued and running jobs are exported apart: a job waiting for a loop that is held shows as
+// queued, a sleeping one as running, and both count as active.
+TEST(JobApi, QueuedAndRunningJobsAreCountedApart) {
+  JobsFixture f;
+  auto c = f.client();
+  const auto sleeping = start(c, R"({"kind": "sleep", "args": {"duration_ms": 600000}, "loop": 1})");
+  ASSERT_TRUE(eventually([&] { return body_of(c.get("/v1/jobs/" + sleeping)).at("state") == "running"; }));
+  std::atomic<bool> release{false};
+  std::atomic<bool> holding{false};
+  f.supervisor.loop(0).call_soon_threadsafe([&] {
+    holding = true;
+    const auto give_up = std::chrono::steady_clock::now() + bound;
+    while (!release.load() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  });
+  ASSERT_TRUE(eventually([&] { return holding.load(); }));
+  const auto waiting = start(c, R"({"kind": "sleep", "args": {"duration_ms": 0}, "loop": 0})");
+  const auto metrics = c.get("/metrics").body();
+  release = true;
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_queued 1")) << metrics;
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_running 1")) << metrics;
+  EXPECT_TRUE(has_line(metrics, "loopvisor_jobs_active 2")) << metrics;
+  EXPECT_EQ(final_record(c, waiting).at("state"), "succeeded");
+  EXPECT_EQ(promtool_findings(metrics), "");
+}
+
 // The registry alone, hammered from several threads: every accepted job ends in exactly one
 // final state, every waiter is called exactly once, and the counts add up.
 TEST(JobRegistry, EveryAcceptedJobEndsOnceUnderConcurrentSubmitCancelAndWait) {
@@ -487,6 +514,28 @@ TEST(JobApi, RecordsNameTheirInstanceAndAnIdOfAnotherRunIsSaidToBelongElsewhere)
   EXPECT_NE(message_of(res).find("another replica or an earlier run owns it"), std::string::npos)
       << message_of(res);
   EXPECT_EQ(c.request(http::verb::delete_, "/v1/jobs/" + other.format(1)).result(), http::status::not_found);
+}
+
+// Regression: job timestamps were formatted by fmt 9 from a time_point, which uses the local
+// time zone and drops the fraction, then marked Z: on a host not on UTC every created_at was
+// off by the zone's offset (found by checking the job records against the OpenAPI schema).
+TEST(JobJson, TimestampsAreUtcWithMillisecondsWhateverTheTimeZone) {
+  const char* saved = std::getenv("TZ");
+  const std::string previous = saved != nullptr ? saved : "";
+  ::setenv("TZ", "Asia/Tokyo", 1);
+  ::tzset();
+  service::JobSnapshot job;
+  // 2026-12-01T07:10:00.123Z
+  job.created = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'796'109'000'123));
+  const auto json = service::to_json(job);
+  if (saved != nullptr) {
+    ::setenv("TZ", previous.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  EXPECT_EQ(json.at("created_at").as_string(), "2026-12-01T07:10:00.123Z");
+  EXPECT_TRUE(json.at("started_at").is_null());
 }
 
 }  // namespace

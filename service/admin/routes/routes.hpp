@@ -21,6 +21,9 @@ boost::asio::awaitable<Response> help_route(RequestView request, const AdminCont
 /// GET /debug/tasks: live tasks of every loop, paginated.
 boost::asio::awaitable<Response> debug_tasks_route(RequestView request, const AdminContext& context);
 
+/// GET /openapi.json: the OpenAPI 3.1 document of every route (service/admin/openapi.json).
+boost::asio::awaitable<Response> openapi_route(RequestView request, const AdminContext& context);
+
 /// GET /version: version, git revision and commit date, Boost and compiler.
 boost::asio::awaitable<Response> version_route(RequestView request, const AdminContext& context);
 
