@@ -24,9 +24,10 @@ struct BlockingPool::Impl {
   detail::atomic<std::size_t> pending{0};
   detail::atomic<std::size_t> busy{0};
   detail::atomic<std::size_t> next_thread{0};
-  detail::mutex mu;                 // orders post() against shutdown()
-  bool closed = false;              // guarded by mu
-  detail::condition_variable idle;  // notified when pending drops to zero after closing
+  detail::atomic<std::uint64_t> rejected{0};  // refused as full
+  detail::mutex mu;                           // orders post() against shutdown()
+  bool closed = false;                        // guarded by mu
+  detail::condition_variable idle;            // notified when pending drops to zero after closing
 };
 
 namespace {
@@ -65,6 +66,8 @@ void BlockingPool::post(detail::Callback job, const loopvisor::source_location& 
   }
   // sync: relaxed counter; the bound is advisory under races of at most a few jobs.
   if (impl_->pending.load(std::memory_order_relaxed) >= impl_->options.max_pending) {
+    // sync: relaxed; a statistic.
+    impl_->rejected.fetch_add(1, std::memory_order_relaxed);
     throw SubmissionRejected(
         fmt::format("the blocking pool is full ({} jobs pending); the job from {} was not accepted",
                     impl_->options.max_pending, detail::origin_text(where)));
@@ -119,5 +122,9 @@ std::size_t BlockingPool::threads() const noexcept {
 // sync: relaxed reads of gauges.
 std::size_t BlockingPool::pending() const noexcept { return impl_->pending.load(std::memory_order_relaxed); }
 std::size_t BlockingPool::busy() const noexcept { return impl_->busy.load(std::memory_order_relaxed); }
+std::size_t BlockingPool::max_pending() const noexcept { return impl_->options.max_pending; }
+std::uint64_t BlockingPool::rejected() const noexcept {
+  return impl_->rejected.load(std::memory_order_relaxed);
+}
 
 }  // namespace loopvisor

@@ -139,6 +139,22 @@ void collect_supervisor(const Supervisor& supervisor, std::vector<MetricFamily>&
                           MetricType::Gauge);
   pool_busy.metric.push_back(sample({}, MetricType::Gauge, double(pool.busy())));
   out.push_back(std::move(pool_busy));
+  auto pool_threads =
+      family("loopvisor_blocking_pool_threads",
+             "Threads of the blocking pool (busy_threads / threads: its utilisation).", MetricType::Gauge);
+  pool_threads.metric.push_back(sample({}, MetricType::Gauge, double(pool.threads())));
+  out.push_back(std::move(pool_threads));
+  auto pool_capacity = family("loopvisor_blocking_pool_max_pending",
+                              "Jobs the blocking pool holds at most, queued and running; past it, "
+                              "submissions are refused.",
+                              MetricType::Gauge);
+  pool_capacity.metric.push_back(sample({}, MetricType::Gauge, double(pool.max_pending())));
+  out.push_back(std::move(pool_capacity));
+  auto pool_rejected = family("loopvisor_blocking_pool_rejected_total",
+                              "Blocking-pool jobs refused because the pool was full (SubmissionRejected).",
+                              MetricType::Counter);
+  pool_rejected.metric.push_back(sample({}, MetricType::Counter, double(pool.rejected())));
+  out.push_back(std::move(pool_rejected));
 }
 
 }  // namespace

@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "loopvisor/blocking_pool.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "metrics_support.hpp"
 #include "test_support.hpp"
@@ -43,6 +48,33 @@ TEST(Metrics, PerLoopCountersCarryTheLoopLabelAndCountWhatHappened) {
 TEST(Metrics, PromtoolFindsNothingToComplainAbout) {
   Supervisor sup(SupervisorOptions{.loops = 2});
   EXPECT_EQ(promtool_findings(scrape(sup)), "");
+}
+
+// The blocking pool's size, bound and refusals, so its saturation and back-pressure show.
+TEST(Metrics, TheBlockingPoolExportsItsThreadsItsBoundAndWhatItRefused) {
+  SupervisorOptions o;
+  o.loops = 1;
+  o.blocking_threads = 1;
+  o.blocking_max_pending = 1;
+  Supervisor sup(o);
+  std::atomic<bool> release{false};
+  std::atomic<bool> started{false};
+  auto held = sup.blocking_pool().submit([&] {
+    started = true;
+    const auto give_up = std::chrono::steady_clock::now() + bound;
+    while (!release.load() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  });
+  ASSERT_TRUE(eventually([&] { return started.load(); }));
+  EXPECT_THROW((void)sup.blocking_pool().submit([] {}), SubmissionRejected);
+  EXPECT_THROW((void)sup.blocking_pool().submit([] {}), SubmissionRejected);
+  const auto text = scrape(sup);
+  release = true;
+  held.get(bound);
+  EXPECT_TRUE(has_line(text, "loopvisor_blocking_pool_threads 1")) << text;
+  EXPECT_TRUE(has_line(text, "loopvisor_blocking_pool_max_pending 1")) << text;
+  EXPECT_TRUE(has_line(text, "loopvisor_blocking_pool_busy_threads 1")) << text;
+  EXPECT_TRUE(has_line(text, "loopvisor_blocking_pool_rejected_total 2")) << text;
+  EXPECT_EQ(promtool_findings(text), "");
 }
 
 // So the check above can fail.

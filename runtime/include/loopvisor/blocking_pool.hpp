@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,8 +58,11 @@ class BlockingPool {
   /// returned (0: all finished). Idempotent: a second call returns 0 at once.
   std::size_t shutdown(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   std::size_t threads() const noexcept;
-  std::size_t pending() const noexcept;  ///< queued + running
-  std::size_t busy() const noexcept;     ///< running now
+  std::size_t pending() const noexcept;      ///< queued + running
+  std::size_t busy() const noexcept;         ///< running now
+  std::size_t max_pending() const noexcept;  ///< the bound on queued + running
+  /// Jobs refused because max_pending were queued or running (SubmissionRejected), since start.
+  std::uint64_t rejected() const noexcept;
 
  private:
   struct Impl;
