@@ -70,6 +70,11 @@ bool FutureStateBase::set_exception(std::exception_ptr e) {
   return complete(Status::done, [&] { error_ = std::move(e); });
 }
 
+void FutureStateBase::keep_for_reader(std::shared_ptr<const FutureStateBase> state) noexcept {
+  thread_local std::shared_ptr<const FutureStateBase> kept;
+  kept.swap(state);  // the one kept before goes when `state` does, at the end of this call
+}
+
 void FutureStateBase::rethrow_if_failed() const {
   mark_retrieved();
   if (status() == Status::cancelled) throw CancelledError("the future was cancelled");

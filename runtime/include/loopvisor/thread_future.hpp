@@ -151,6 +151,7 @@ class [[nodiscard]] ThreadFuture {
   }
 
   T read() {
+    if (state_->failed()) State::keep_for_reader(state_);
     state_->rethrow_if_failed();
     if constexpr (std::is_void_v<T>) {
       return;

@@ -69,6 +69,14 @@ class FutureStateBase {
 
   /// Throws CancelledError if cancelled, rethrows the stored exception. Precondition: not pending.
   void rethrow_if_failed() const;
+  /// Keeps `state` alive on the calling thread until the thread's next call (or its end): what
+  /// a reader does before rethrowing a future's exception. A reader often drops the future (a
+  /// temporary) while the exception unwinds and then reads the exception in a catch block. Its
+  /// reference count lives in libsupc++, which ThreadSanitizer does not instrument, so when the
+  /// producing loop dropped the last reference after that read, TSan saw the read racing with
+  /// the free (CI: Tls.* under load). Kept here, the last reference goes on the reader's thread.
+  /// Costs one future state per thread, on the error path only.
+  static void keep_for_reader(std::shared_ptr<const FutureStateBase> state) noexcept;
   std::exception_ptr exception_or_null() const;
   /// Done with an exception (not cancelled). Does not count as retrieving it.
   bool failed() const noexcept { return status() == Status::done && error_ != nullptr; }
