@@ -11,7 +11,7 @@ trap 'rm -rf "$out"' EXIT
 # builds the loader with GCC 12 and NDEBUG, where they compile to nothing (GCC 12 has no
 # __builtin_assume); the fuzzer gets the same semantics, and UBSan still catches the real
 # undefined behaviour (__builtin_unreachable) the loader must guard against.
-clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+clang++ -std=c++20 -O1 -g1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DNDEBUG '-D__builtin_assume(...)=((void)0)' \
   -DSPDLOG_FMT_EXTERNAL -I"$src/config/include" -I"$src/runtime/include" -I"$build/runtime/include" \
   "$src/tests/fuzz/config_fuzz.cpp" "$src/config/src/loader.cpp" "$src/config/src/schema.cpp" \
