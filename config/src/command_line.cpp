@@ -23,17 +23,35 @@ po::options_description all_options() {
   return desc;
 }
 
+// `--loops --admin-listen X`: Program_options gives --loops the next argument whatever it is.
+// A flag's value that is itself one of our flags is a forgotten value, named as such (otherwise
+// X would be reported as an unknown command, far from the mistake).
+void refuse_flag_as_value(const po::options_description& desc, const po::option& opt) {
+  if (opt.value.empty()) return;
+  const std::string& value = opt.value.front();
+  if (!value.starts_with("--")) return;
+  const std::string name =
+      value.substr(2, value.find('=') == std::string::npos ? std::string::npos : value.find('=') - 2);
+  if (desc.find_nothrow(name, false) == nullptr) return;
+  throw ConfigError(
+      fmt::format("--{} needs a value, but the argument after it is the flag --{}", opt.string_key, name));
+}
+
 }  // namespace
 
 CommandLine parse_command_line(int argc, const char* const* argv) {
   CommandLine out;
   po::positional_options_description positional;
   positional.add("command", 1);
+  const po::options_description desc = all_options();
   po::parsed_options parsed{nullptr};
   try {
-    parsed = po::command_line_parser(argc, argv).options(all_options()).positional(positional).run();
+    parsed = po::command_line_parser(argc, argv).options(desc).positional(positional).run();
   } catch (const po::error& e) {
     throw ConfigError(fmt::format("{}; loopvisord --help lists the flags", e.what()));
+  }
+  for (const auto& opt : parsed.options) {
+    if (opt.string_key != "command") refuse_flag_as_value(desc, opt);
   }
   int actions = 0;
   auto set_action = [&](Action a) {

@@ -376,5 +376,22 @@ TEST(Config, CommandLineActionsAndFlagForms) {
   EXPECT_NE(help.find("LOOPVISOR_ADMIN_LISTEN"), std::string::npos);
 }
 
+TEST(Config, AFlagWhoseValueIsForgottenIsNamedNotFedTheNextFlag) {
+  // Seen: `--jobs-allow-block --admin-auth-token-file F` took the second flag as the first's
+  // value and then complained about F as an unknown command.
+  const auto error = error_of([] { parse({"--jobs-allow-block", "--admin-auth-token-file", "/t"}); });
+  EXPECT_NE(error.find("--jobs-allow-block needs a value"), std::string::npos) << error;
+  EXPECT_NE(error.find("--admin-auth-token-file"), std::string::npos) << error;
+  EXPECT_EQ(error.find("unknown command"), std::string::npos) << error;
+  EXPECT_NE(error_of([] {
+              parse({"--config", "--loops=2"});
+            }).find("--config needs a value"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse({"--loops", "--help"}); }).find("--loops needs a value"), std::string::npos);
+  // A value that only looks like a flag is still a value.
+  EXPECT_EQ(parse({"--log-level", "-v"}).values.at(0).value, "-v");
+  EXPECT_EQ(parse({"--log-level", "--no-such-flag"}).values.at(0).value, "--no-such-flag");
+}
+
 }  // namespace
 }  // namespace loopvisor::config
