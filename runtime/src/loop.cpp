@@ -447,7 +447,7 @@ LoopStats Loop::stats() const noexcept {
   s.lag = health_->last_lag();
   s.stalled = health_->stalled();
   s.stalls = health_->stalls();
-  s.lag_probes = health_->count();
+  s.lag_probes = health_->lag().count();
   return s;
 }
 

@@ -49,8 +49,7 @@ std::chrono::nanoseconds coarse_now() noexcept {
 }
 
 void LoopShared::report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept {
-  // sync: relaxed; a statistic read at scrape time.
-  slow_.fetch_add(1, std::memory_order_relaxed);
+  slow_.observe(took);
   try {
     detail::log(LogLevel::warn, "{}: {} held the loop for {} ms (slow callback threshold {} ms)", name_, what,
                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),

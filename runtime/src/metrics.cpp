@@ -38,6 +38,24 @@ ClientMetric sample(std::vector<ClientMetric::Label> labels, MetricType type, do
   return m;
 }
 
+/// One loop's sample of a histogram family: cumulative buckets, then +Inf, count and sum.
+template <std::size_t N>
+ClientMetric histogram_sample(std::size_t loop, const detail::OwnedHistogram<N>& h) {
+  ClientMetric m;
+  m.label = {{"loop", std::to_string(loop)}};
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < N; ++b) {
+    cumulative += h.bucket(b);
+    m.histogram.bucket.push_back({cumulative, h.bounds()[b]});
+  }
+  cumulative += h.bucket(N);
+  m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+  // The buckets' total, not h.count(): read apart, the two could disagree for a scrape.
+  m.histogram.sample_count = cumulative;
+  m.histogram.sample_sum = h.sum_seconds();
+  return m;
+}
+
 }  // namespace
 
 RuntimeCollector::RuntimeCollector(const Supervisor& supervisor) : supervisor_(supervisor.lifeline_) {}
@@ -112,22 +130,16 @@ void collect_supervisor(const Supervisor& supervisor, std::vector<MetricFamily>&
   auto lag = family("loopvisor_loop_lag_seconds",
                     "Scheduling lag: how long a watchdog probe waited before the loop ran it.",
                     MetricType::Histogram);
+  auto slow = family("loopvisor_loop_slow_callback_duration_seconds",
+                     "How long each slow callback or task step (over the slow-callback threshold) held "
+                     "the loop.",
+                     MetricType::Histogram);
   for (std::size_t i = 0; i < supervisor.size(); ++i) {
-    const auto& health = *detail::loop_health(supervisor.loop(i));
-    ClientMetric m;
-    m.label = {{"loop", std::to_string(i)}};
-    std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < detail::LoopHealth::bucket_bounds.size(); ++b) {
-      cumulative += health.bucket(b);
-      m.histogram.bucket.push_back({cumulative, detail::LoopHealth::bucket_bounds[b]});
-    }
-    cumulative += health.bucket(detail::LoopHealth::bucket_bounds.size());
-    m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
-    m.histogram.sample_count = cumulative;
-    m.histogram.sample_sum = health.sum_seconds();
-    lag.metric.push_back(std::move(m));
+    lag.metric.push_back(histogram_sample(i, detail::loop_health(supervisor.loop(i))->lag()));
+    slow.metric.push_back(histogram_sample(i, detail::loop_shared(supervisor.loop(i))->slow_durations()));
   }
   out.push_back(std::move(lag));
+  out.push_back(std::move(slow));
 
   auto& pool = supervisor.blocking_pool();
   auto pool_depth = family("loopvisor_blocking_pool_queue_depth",

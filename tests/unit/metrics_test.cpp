@@ -77,6 +77,33 @@ TEST(Metrics, TheBlockingPoolExportsItsThreadsItsBoundAndWhatItRefused) {
   EXPECT_EQ(promtool_findings(text), "");
 }
 
+// How long slow callbacks held their loop, not only how many there were: a histogram of the
+// steps over the threshold, per loop, with buckets up to a minute.
+TEST(Metrics, SlowCallbacksAreAHistogramOfHowLongTheyHeldTheLoop) {
+  using namespace std::chrono_literals;
+  // Threshold 20 ms: no observation can be 20 ms or less, whatever else the loops ran.
+  Supervisor sup(SupervisorOptions{.loops = 2, .slow_callback_threshold = 20ms});
+  sup.loop(1).submit([] { std::this_thread::sleep_for(30ms); }).get(bound);
+  ASSERT_TRUE(eventually([&] { return sup.loop(1).stats().slow_callbacks >= 1; }));
+  const auto text = scrape(sup);
+  EXPECT_NE(text.find("# TYPE loopvisor_loop_slow_callback_duration_seconds histogram"), std::string::npos);
+  const std::string name = "loopvisor_loop_slow_callback_duration_seconds";
+  const auto value = [&](const std::string& series) {
+    const auto line = line_starting(text, series + " ");
+    return line.empty() ? -1.0 : std::stod(line.substr(line.rfind(' ') + 1));
+  };
+  const double count = value(name + "_count{loop=\"1\"}");
+  EXPECT_GE(count, 1) << text;
+  EXPECT_EQ(value(name + "_bucket{loop=\"1\",le=\"+Inf\"}"), count) << text;
+  EXPECT_EQ(value(name + "_bucket{loop=\"1\",le=\"60\"}"), count) << text;
+  EXPECT_EQ(value(name + "_bucket{loop=\"1\",le=\"0.01\"}"), 0) << text;
+  // Each observation is over the threshold (the loop's clock is coarse: the 30 ms sleep may
+  // read a few ms short).
+  EXPECT_GT(value(name + "_sum{loop=\"1\"}"), 0.02 * count) << text;
+  EXPECT_GE(value(name + "_count{loop=\"0\"}"), 0) << "loop 0's series exist: " << text;
+  EXPECT_EQ(promtool_findings(text), "");
+}
+
 // So the check above can fail.
 TEST(Metrics, PromtoolRejectsWhatItShould) {
   EXPECT_NE(promtool_findings("# TYPE x counter\nx 1\n"), "");  // a counter without _total

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "loopvisor/detail/owned_histogram.hpp"
 #include "loopvisor/detail/sync.hpp"
 
 namespace loopvisor::detail {
@@ -21,14 +22,8 @@ class LoopHealth {
 
   /// On the loop: the probe numbered `seq` ran, `lag` after it was posted.
   void answer(std::uint64_t seq, std::chrono::steady_clock::duration lag) noexcept {
-    const double seconds = std::chrono::duration<double>(lag).count();
-    std::size_t i = 0;
-    while (i < bucket_bounds.size() && seconds > bucket_bounds[i]) ++i;
-    buckets_[i].add();
-    count_.add();
-    // sync: relaxed; a gauge. The sum is kept in nanoseconds to stay an integer.
-    sum_ns_.add(
-        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(lag).count()));
+    lag_.observe(std::chrono::duration_cast<std::chrono::nanoseconds>(lag));
+    // sync: relaxed; a gauge.
     last_lag_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(lag).count(),
                        std::memory_order_relaxed);
     // sync: release pairs with the watchdog's acquire: the probe has run.
@@ -63,17 +58,14 @@ class LoopHealth {
     return static_cast<double>(busy_ppm_.load(std::memory_order_relaxed)) / 1e6;  // sync: a gauge
   }
 
-  std::uint64_t bucket(std::size_t i) const noexcept { return buckets_[i].get(); }
-  std::uint64_t count() const noexcept { return count_.get(); }
-  double sum_seconds() const noexcept { return static_cast<double>(sum_ns_.get()) / 1e9; }
+  /// The lags of the probes the loop answered.
+  const OwnedHistogram<bucket_bounds.size()>& lag() const noexcept { return lag_; }
 
   atomic<std::uint64_t> sent_seq{0};  // watchdog thread only
   atomic<std::uint64_t> answered{0};  // written by the loop, read by the watchdog
 
  private:
-  std::array<OwnedCounter, bucket_bounds.size() + 1> buckets_{};
-  OwnedCounter count_;
-  OwnedCounter sum_ns_;
+  OwnedHistogram<bucket_bounds.size()> lag_{bucket_bounds};  // the loop thread is its one writer
   atomic<std::int64_t> last_lag_ns_{0};
   atomic<bool> stalled_{false};
   OwnedCounter stalls_;  // the watchdog thread is its one writer

@@ -1,12 +1,14 @@
 // The part of a loop that outlives it: identity, exception reporting and control posts.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 
 #include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/owned_histogram.hpp"
 #include "loopvisor/detail/sync.hpp"
 #include "loopvisor/exception_context.hpp"
 
@@ -52,16 +54,22 @@ class LoopShared {
     // sync: relaxed; see set_slow_threshold.
     return std::chrono::nanoseconds(slow_threshold_ns_.load(std::memory_order_relaxed));
   }
+  /// On the loop thread: `what` held the loop `took`, over the threshold. Logs, and counts it
+  /// in slow_durations().
   void report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept;
+  /// Upper bounds (seconds) of the slow-callback duration buckets; a final +Inf bucket follows.
+  /// From 5 ms (the threshold can be that low) up to a minute.
+  static constexpr std::array<double, 13> slow_bucket_bounds{0.005, 0.01, 0.025, 0.05, 0.1,  0.25, 0.5,
+                                                             1.0,   2.5,  5.0,   10.0, 30.0, 60.0};
+  /// How long each slow callback or task step held the loop.
+  const OwnedHistogram<slow_bucket_bounds.size()>& slow_durations() const noexcept { return slow_; }
 
   /// Spin-before-park (LoopOptions::spin_before_park): how long the loop, and a thread
   /// blocked on one of its ThreadFutures, polls before sleeping in the kernel. Zero: off.
   /// Set before the loop runs.
   void set_spin_budget(std::chrono::nanoseconds budget) noexcept { spin_budget_ = budget; }
   std::chrono::nanoseconds spin_budget() const noexcept { return spin_budget_; }
-  std::uint64_t slow_callbacks() const noexcept {
-    return slow_.load(std::memory_order_relaxed);  // sync: a statistic
-  }
+  std::uint64_t slow_callbacks() const noexcept { return slow_.count(); }
 
   /// Busy time: wall time the loop spent running callbacks, timer callbacks and task steps
   /// (the rest it waited for work). Written by the loop thread only, through BusyScope.
@@ -110,7 +118,7 @@ class LoopShared {
   Loop* owner_ = nullptr;                  // set before the loop is shared, cleared at destruction
   ExceptionHandler handler_;               // guarded by mu_
   atomic<std::uint64_t> unhandled_{0};
-  atomic<std::uint64_t> slow_{0};
+  OwnedHistogram<slow_bucket_bounds.size()> slow_{slow_bucket_bounds};  // the loop thread writes it
   OwnedCounter busy_ns_;
   atomic<std::int64_t> busy_since_ns_{0};  // steady_clock ns; written by the loop thread
   std::chrono::nanoseconds spin_budget_{0};
