@@ -250,9 +250,11 @@ TEST(Config, DeeplyNestedKeysAndValuesAreRefusedBeforeTheParser) {
               load_config(write_file("deep5.toml", inline_keys + "c = 1}\n"), {}, {});
             }).find("too many dotted parts"),
             std::string::npos);
-  EXPECT_NE(error_of([&] {
-              load_config(write_file("long.toml", std::string(300, 'k') + " = 1\n"), {}, {});
-            }).find("too long"),
+  // A named key, appended to: GCC 12 (-O2, TSan) reports a false -Warray-bounds inside
+  // std::string's move when a temporary is concatenated here.
+  std::string long_key(300, 'k');
+  long_key.append(" = 1\n");
+  EXPECT_NE(error_of([&] { load_config(write_file("long.toml", long_key), {}, {}); }).find("too long"),
             std::string::npos);
   // What real files hold still passes: dotted keys at the top, floats and arrays in values.
   const auto fine = write_file("fine.toml",
