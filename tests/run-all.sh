@@ -11,6 +11,7 @@ else
 fi
 
 ./tests/check-format.sh
+./tests/check-scripts.sh
 
 # LV_TEST_PRESETS picks presets, LV_BUILD_JOBS the build parallelism. (Not LOOPVISOR_*: the
 # daemon the integration tests start reads that namespace and refuses names it does not know.)

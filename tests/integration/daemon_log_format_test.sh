@@ -37,7 +37,7 @@ run_daemon() {
 }
 
 run_daemon text
-head -1 "$work/text.err" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z \[info\] ' ||
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z \[info\] ' <<< "$(head -1 "$work/text.err")" ||
   fail "a text line does not start with a UTC timestamp and the level: $(head -1 "$work/text.err")"
 grep -q 'admin access: GET /debug/loops 200' "$work/text.err" || fail "no access line for the API request"
 

@@ -132,7 +132,10 @@ code=$(curl -sS -H "Authorization: Bearer $token" -o "$work/body" -w '%{http_cod
 curl -fsS -o "$work/body" "$base/version" || fail "GET /version"
 revision=$(field revision)
 [[ $(field version) =~ ^[0-9]+\.[0-9]+\.[0-9]+$ && -n $revision ]] || fail "/version: $(cat "$work/body")"
-curl -fsS "$base/metrics" | grep -q "^loopvisor_build_info{.*revision=\"$revision\"" ||
+# Read the whole page before matching: `curl | grep -q` fails under pipefail when grep
+# stops reading at its match and curl's next write finds the pipe closed (exit 23).
+curl -fsS -o "$work/metrics" "$base/metrics" || fail "GET /metrics"
+grep -q "^loopvisor_build_info{.*revision=\"$revision\"" "$work/metrics" ||
   fail "loopvisor_build_info does not carry revision $revision"
 # In a git checkout, the revision is a commit of its history (HEAD when built from a clean
 # clone; an ancestor when commits were made since the build).

@@ -110,7 +110,7 @@ else
   curl -fsS -o "$work/job" "http://127.0.0.1:$port/v1/jobs/$job?wait_ms=20000" || fail "the exec job's end"
   grep -q '"state":"succeeded"' "$work/job" || fail "the exec job under strace: $(cat "$work/job")"
   curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics" || fail "/metrics under strace"
-  traced=$(pgrep -P "$pid" | head -n1)  # the daemon: strace's child
+  traced=$(pgrep -P "$pid" | awk 'NR == 1')  # the daemon: strace's child
   [[ -n $traced ]] || fail "no daemon under strace"
   kill -s HUP "$traced"
   wait_until 30 "the reload under strace" grep -q "config reload (SIGHUP)" "$work/strace.log"
@@ -314,8 +314,8 @@ if grep -qE "lib(asan|tsan|ubsan)\.so" <<< "$libraries"; then
 else
   runtime=$("$src/deploy/install-deps.sh" --list-runtime)
   while read -r lib path; do
-    owner=$(dpkg -S "$(readlink -f "$path")" 2> /dev/null | head -n1 | cut -d: -f1) || true
-    [[ -n $owner ]] || owner=$(dpkg -S "$path" 2> /dev/null | head -n1 | cut -d: -f1) || true
+    owner=$(dpkg -S "$(readlink -f "$path")" 2> /dev/null | awk -F: 'NR == 1 {print $1}') || true
+    [[ -n $owner ]] || owner=$(dpkg -S "$path" 2> /dev/null | awk -F: 'NR == 1 {print $1}') || true
     case $owner in
       libc6 | libgcc-s1 | libstdc++6) ;;  # in every Debian image (apt needs them)
       *) grep -qx "$owner" <<< "$runtime" ||
@@ -324,7 +324,7 @@ else
   done < <(awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' <<< "$libraries")
   # ... and nothing it never uses: each package but tini (PID 1) provides a library it links.
   owners=$(awk '$2 == "=>" && $3 ~ /^\// {print $3}' <<< "$libraries" | while read -r path; do
-    { dpkg -S "$(readlink -f "$path")" || dpkg -S "$path" || true; } 2> /dev/null | head -n1 | cut -d: -f1
+    { dpkg -S "$(readlink -f "$path")" || dpkg -S "$path" || true; } 2> /dev/null | awk -F: 'NR == 1 {print $1}'
   done)
   while read -r package; do
     [[ $package == tini ]] || grep -qx "$package" <<< "$owners" ||
