@@ -26,8 +26,10 @@ test -f "$work/static/lib/libloopvisor.a"
 test -f "$work/static/lib/libloopvisor_tls.a"
 consume "$work/static" static
 
-# Shared: the library alone (unoptimised, to keep this quick).
+# Shared: the library alone (unoptimised and in unity batches, to keep this quick: the static
+# build under test already compiled each file on its own).
 cmake -S "$source_dir" -B "$work/shared-build" -G Ninja -DLOOPVISOR_SHARED=ON -DLOOPVISOR_WERROR=ON \
+  -DLOOPVISOR_UNITY_BUILD=ON \
   -DLOOPVISOR_BUILD_TESTS=OFF -DLOOPVISOR_BUILD_SERVICE=OFF -DLOOPVISOR_BUILD_EXAMPLES=OFF \
   -DLOOPVISOR_BUILD_BENCH=OFF > "$work/configure-shared.log"
 cmake --build "$work/shared-build" > "$work/build-shared.log" || { cat "$work/build-shared.log"; exit 1; }

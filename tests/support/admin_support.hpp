@@ -4,16 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/object.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "admin/admin_metrics.hpp"
 #include "admin/admin_server.hpp"
@@ -29,86 +28,33 @@ namespace http = beast::http;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
-/// A blocking HTTP/1.1 client over one connection; every operation is bounded.
+/// A blocking HTTP/1.1 client over one connection; every operation is bounded. Its members are
+/// compiled once, in admin_support.cpp: Beast's read and write operations instantiated in each
+/// test program were most of their compile time.
 class Client {
  public:
-  explicit Client(const tcp::endpoint& server) : stream_(io_) {
-    run([&](auto done) { stream_.async_connect(server, [done](auto ec) { done(ec); }); });
-  }
+  explicit Client(const tcp::endpoint& server);
 
   http::response<http::string_body> request(http::verb method, std::string target, std::string body = {},
-                                            bool keep_alive = true) {
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "localhost");
-    req.keep_alive(keep_alive);
-    req.body() = std::move(body);
-    return send(std::move(req));
-  }
-  http::response<http::string_body> send(http::request<http::string_body> req) {
-    req.prepare_payload();
-    run([&](auto done) { http::async_write(stream_, req, [done](auto ec, std::size_t) { done(ec); }); });
-    return read(req.method() == http::verb::head);
-  }
+                                            bool keep_alive = true);
+  http::response<http::string_body> send(http::request<http::string_body> req);
   /// POST of a JSON body, as the job API expects it.
-  http::response<http::string_body> post_json(std::string target, std::string body) {
-    http::request<http::string_body> req{http::verb::post, target, 11};
-    req.set(http::field::host, "localhost");
-    req.set(http::field::content_type, "application/json");
-    req.body() = std::move(body);
-    return send(std::move(req));
-  }
-  http::response<http::string_body> get(std::string target) {
-    return request(http::verb::get, std::move(target));
-  }
+  http::response<http::string_body> post_json(std::string target, std::string body);
+  http::response<http::string_body> get(std::string target);
 
-  void send_raw(const std::string& bytes) {
-    run([&](auto done) {
-      asio::async_write(stream_, asio::buffer(bytes), [done](auto ec, std::size_t) { done(ec); });
-    });
-  }
+  void send_raw(const std::string& bytes);
 
   /// `head`: the answer to a HEAD request (a Content-Length but no body).
-  http::response<http::string_body> read(bool head = false) {
-    http::response_parser<http::string_body> parser;
-    parser.skip(head);
-    parser.body_limit(64 * 1024 * 1024);
-    run([&](auto done) {
-      http::async_read(stream_, buffer_, parser, [done](auto ec, std::size_t) { done(ec); });
-    });
-    return parser.release();
-  }
+  http::response<http::string_body> read(bool head = false);
 
   /// True when the server closes the connection (reads end of stream) within the bound.
-  bool closed_by_server() {
-    char byte = 0;
-    boost::system::error_code result;
-    run_until(
-        [&](auto done) {
-          stream_.async_read_some(asio::buffer(&byte, 1), [done](auto ec, std::size_t) { done(ec); });
-        },
-        result);
-    return result == asio::error::eof || result == asio::error::connection_reset;
-  }
+  bool closed_by_server();
 
  private:
-  template <class Start>
-  void run(Start start) {
-    boost::system::error_code result;
-    run_until(start, result);
-    if (result) throw boost::system::system_error(result);
-  }
-  template <class Start>
-  void run_until(Start start, boost::system::error_code& result) {
-    bool finished = false;
-    stream_.expires_after(bound);
-    start([&](boost::system::error_code ec) {
-      result = ec;
-      finished = true;
-    });
-    io_.restart();
-    io_.run();
-    if (!finished) throw std::runtime_error("client operation did not finish");
-  }
+  // Runs one operation started by `start` to its end or the bound; its error lands in `result`.
+  void run_until(const std::function<void(std::function<void(boost::system::error_code)>)>& start,
+                 boost::system::error_code& result);
+  void run(const std::function<void(std::function<void(boost::system::error_code)>)>& start);
 
   asio::io_context io_;
   beast::tcp_stream stream_;
@@ -159,7 +105,6 @@ struct AdminFixture {
   std::optional<service::AdminServer> server;
 };
 
-inline json::object body_of(const http::response<http::string_body>& res) {
-  return json::parse(res.body()).as_object();
-}
+/// The answer's body parsed as a JSON object (throws when it is not one).
+json::object body_of(const http::response<http::string_body>& res);
 }  // namespace loopvisor::test
