@@ -66,7 +66,7 @@ asio::awaitable<void> spawn_and_await(int n) {
   std::vector<loopvisor::Task<int>> tasks;
   tasks.reserve(n);
   for (int i = 0; i < n; ++i) tasks.push_back(loopvisor::create_task(answer()));
-  for (auto& t : tasks) (void)co_await t.async_wait();
+  for (auto& t : tasks) (void)co_await t;  // a Task is an asynchronous operation: no frame per await
 }
 
 void spawn(const peer::Args& a, const loopvisor::LoopOptions& o) {
@@ -84,7 +84,7 @@ asio::awaitable<long> spawn_sleepers(int n, long before) {
   for (int i = 0; i < n; ++i) tasks.push_back(loopvisor::create_task(sleeper()));
   co_await loopvisor::sleep(0s);  // every task has started and sleeps
   const long per_task = (peer::resident_bytes() - before) / n;
-  for (auto& t : tasks) co_await t.async_wait();
+  for (auto& t : tasks) co_await t;
   co_return per_task;
 }
 
