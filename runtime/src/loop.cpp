@@ -75,7 +75,7 @@ void Loop::Impl::drain() {
         }
         batch[i].reset();
         callbacks_run.add();
-        timing.lap("callback");
+        timing.lap();
       }
       inbox.retire(first + i + 1);
     }

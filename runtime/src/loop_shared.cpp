@@ -48,6 +48,28 @@ std::chrono::nanoseconds coarse_now() noexcept {
   return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
 }
 
+void SlowLaps::end_lap() noexcept {
+  const unsigned callbacks = pending();
+  const auto now = coarse_now();
+  const auto took = now - mark_;
+  if (took > loop_->slow_threshold()) {
+    if (callbacks == 1) {
+      loop_->report_slow("callback", took);
+    } else {
+      try {
+        loop_->report_slow(std::to_string(callbacks) + " callbacks in a row", took);
+      } catch (...) {  // no memory for the name: the lap is still counted
+        loop_->report_slow("callbacks", took);
+      }
+    }
+    mark_ = coarse_now();  // the report's own time is nobody's lap
+  } else {
+    mark_ = now;
+  }
+  stride_ = took.count() == 0 ? quick_stride : 1;
+  countdown_ = stride_;
+}
+
 void LoopShared::report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept {
   slow_.observe(took);
   try {

@@ -5,11 +5,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <stdexcept>
 #include "loopvisor/blocking_pool.hpp"
+#include "loopvisor/detail/loop_shared.hpp"
+#include "loopvisor/log.hpp"
 #include "loopvisor/supervisor.hpp"
 #include "test_support.hpp"
 
@@ -381,6 +385,63 @@ TEST(Loop, SlowCallbacksAndTaskStepsAreCountedButFastOnesAreNot) {
   for (int i = 0; i < 100; ++i) quick->call_soon_threadsafe([] {});
   (void)quick->run_coroutine_threadsafe(value_after(1ms, 1)).get(bound);
   EXPECT_EQ(quick->stats().slow_callbacks, 0u) << "only what passes the threshold is slow";
+}
+
+// While callbacks are quick, a batch reads the clock once per few callbacks (SlowLaps). A slow
+// one amid quick ones, or last in its batch (where its lap is still open when the batch ends),
+// is still reported, once (as one callback, or as the strided lap it fell in). A task step
+// holds the loop while the test queues the callbacks, so they reach one drain batch; the
+// step's own report (if it is slow) names the task, not a callback.
+TEST(Loop, ASlowCallbackAmongQuickOnesInOneBatchIsReportedOnceWhereverItFalls) {
+  std::mutex mu;
+  int reports = 0;
+  set_log_sink(
+      [&](LogLevel, std::string_view message) {
+        // "callback held the loop", or "N callbacks in a row held the loop" for a strided lap.
+        if (message.find("held the loop") == std::string_view::npos ||
+            message.find("callback") == std::string_view::npos)
+          return;
+        std::lock_guard g(mu);
+        ++reports;
+      },
+      LogLevel::warn);
+  struct Restore {
+    ~Restore() { set_log_sink({}, LogLevel::warn); }
+  } restore;
+  const auto reported = [&] {
+    std::lock_guard g(mu);
+    return reports;
+  };
+  LoopOptions options;
+  options.slow_callback_threshold = 30ms;
+  LoopThread lt(options);
+  int expected = 0;
+  const auto batch = [&](int quick_before, int quick_after) {
+    std::promise<void> entered;
+    std::promise<void> queued;
+    auto hold = lt->run_coroutine_threadsafe(
+        [](std::promise<void>& entered, std::shared_future<void> queued) -> asio::awaitable<void> {
+          entered.set_value();
+          (void)queued.wait_for(bound);  // the loop is held: the callbacks queue up
+          co_return;
+        }(entered, queued.get_future().share()));
+    ASSERT_EQ(entered.get_future().wait_for(bound), std::future_status::ready);
+    for (int i = 0; i < quick_before; ++i) lt->call_soon_threadsafe([] {});
+    lt->call_soon_threadsafe([] { std::this_thread::sleep_for(40ms); });  // slow on purpose
+    for (int i = 0; i < quick_after; ++i) lt->call_soon_threadsafe([] {});
+    queued.set_value();
+    hold.get(bound);
+    ++expected;
+    EXPECT_TRUE(eventually([&] { return reported() >= expected; }))
+        << "the slow callback after " << quick_before << " quick ones was not reported";
+  };
+  const int stride = static_cast<int>(detail::SlowLaps::quick_stride);
+  batch(2 * stride + 4, 2 * stride + 4);                      // in the middle of a strided lap
+  batch(2 * stride + 5, 0);                                   // last: its lap ends with the batch
+  batch(0, 0);                                                // alone
+  for (int i = 0; i < stride; ++i) batch(4 * stride + i, 3);  // at every place in a lap
+  (void)lt->submit([] {}).get(bound);
+  EXPECT_EQ(reported(), expected) << "a slow callback was reported twice, or a quick one was";
 }
 
 // Busy time can only be checked against the wall time the test itself measures: a loop that
