@@ -52,7 +52,7 @@ void SlowLaps::end_lap() noexcept {
   const unsigned callbacks = pending();
   const auto now = coarse_now();
   const auto took = now - mark_;
-  if (took > loop_->slow_threshold()) {
+  if (loop_->is_slow(took)) {
     if (callbacks == 1) {
       loop_->report_slow("callback", took);
     } else {

@@ -67,7 +67,7 @@ TaskScope::~TaskScope() {
     } else if (start_.count() != 0) {
       took = coarse_now() - start_;
     }
-    if (loop != nullptr && loop->slow_threshold().count() > 0 && took > loop->slow_threshold()) {
+    if (loop != nullptr && loop->is_slow(took)) {
       std::string what = "a step of task #" + std::to_string(tls_task_id);
       if (Loop* owner = loop->owner()) {
         auto& tasks = owner->impl_->tasks;

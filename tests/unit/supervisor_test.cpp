@@ -90,6 +90,46 @@ TEST(Supervisor, ThresholdsChangeWhileRunning) {
   (void)sup.shutdown();
 }
 
+// Turning slow-callback detection off (threshold 0, as a reload may) while a step runs must
+// not report that step: its end used to compare its time with the new threshold, zero, and
+// call anything measurable slow. Each way a loop runs code: a drained cross-thread callback, a
+// task step, a call_soon callback. The probe after each runs once the step was judged.
+TEST(Supervisor, DetectionTurnedOffWhileAStepRunsDoesNotReportIt) {
+  SupervisorOptions options = with_loops(1);
+  options.slow_callback_threshold = 100ms;
+  Supervisor sup(options);
+  Loop& loop = sup.loop(0);
+  const auto off_then_hold = [&sup] {
+    sup.set_slow_callback_threshold(0ms);
+    std::this_thread::sleep_for(150ms);
+  };
+  const auto probe = [&loop] { loop.submit([] {}).get(bound); };
+
+  loop.submit(off_then_hold).get(bound);
+  probe();
+  EXPECT_EQ(loop.stats().slow_callbacks, 0u) << "a drained callback";
+
+  sup.set_slow_callback_threshold(100ms);
+  loop.run_coroutine_threadsafe([&]() -> asio::awaitable<void> {
+        off_then_hold();
+        co_return;
+      }())
+      .get(bound);
+  probe();
+  EXPECT_EQ(loop.stats().slow_callbacks, 0u) << "a task step";
+
+  sup.set_slow_callback_threshold(100ms);
+  loop.submit([&] { Loop::current().call_soon(off_then_hold); }).get(bound);
+  probe();
+  EXPECT_EQ(loop.stats().slow_callbacks, 0u) << "a call_soon callback";
+
+  // And with detection on, the same hold is reported: the paths above were measured.
+  sup.set_slow_callback_threshold(100ms);
+  loop.submit([] { std::this_thread::sleep_for(150ms); }).get(bound);
+  probe();
+  EXPECT_EQ(loop.stats().slow_callbacks, 1u);
+}
+
 TEST(Supervisor, RoundRobinSpreadsSubmissionsOverLoops) {
   Supervisor sup(with_loops(4));
   std::vector<ThreadFuture<std::size_t>> futures;

@@ -55,6 +55,12 @@ class LoopShared {
     // sync: relaxed; see set_slow_threshold.
     return std::chrono::nanoseconds(slow_threshold_ns_.load(std::memory_order_relaxed));
   }
+  /// Whether `took` is over the threshold, read once: false while the check is off, including
+  /// when it was turned off while the step ran.
+  bool is_slow(std::chrono::nanoseconds took) const noexcept {
+    const auto threshold = slow_threshold();
+    return threshold.count() > 0 && took > threshold;
+  }
   /// On the loop thread: `what` held the loop `took`, over the threshold. Logs, and counts it
   /// in slow_durations().
   void report_slow(const std::string& what, std::chrono::nanoseconds took) noexcept;
@@ -201,7 +207,7 @@ class SlowScope {
   ~SlowScope() {
     if (loop_ == nullptr) return;
     const auto took = coarse_now() - start_;
-    if (took > loop_->slow_threshold()) loop_->report_slow(what_, took);
+    if (loop_->is_slow(took)) loop_->report_slow(what_, took);
   }
   SlowScope(const SlowScope&) = delete;
   SlowScope& operator=(const SlowScope&) = delete;
