@@ -7,6 +7,6 @@ boost::asio::awaitable<int> work() { co_return 1; }
 boost::asio::awaitable<void> forgetful(loopvisor::Loop& loop) {
   loopvisor::create_task(work());             // warning: ignoring returned Task
   loop.run_coroutine_threadsafe(work());      // warning: ignoring returned ThreadFuture
-  loopvisor::sleep(std::chrono::seconds(1));  // warning: ignoring returned awaitable
+  loopvisor::sleep(std::chrono::seconds(1));  // warning: ignoring returned Sleep
   co_return;
 }

@@ -218,7 +218,8 @@ TEST(AdminServer, DebugTasksPagesThroughLiveTasks) {
   AdminFixture f;
   std::vector<ThreadFuture<void>> waiting;  // live until cancelled at the end
   for (int i = 0; i < 5; ++i) {
-    waiting.push_back(f.supervisor.loop(i % 2).run_coroutine_threadsafe(loopvisor::sleep(bound), "waiter"));
+    waiting.push_back(f.supervisor.loop(i % 2).run_coroutine_threadsafe(
+        asio::awaitable<void>(loopvisor::sleep(bound)), "waiter"));
   }
   auto c = f.client();
   ASSERT_TRUE(eventually([&] { return body_of(c.get("/debug/tasks")).at("total").as_int64() >= 5; }));

@@ -1,16 +1,60 @@
 // sleep(d): suspend the current coroutine for a duration (asyncio.sleep); sleep(0) yields.
 #pragma once
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <exception>
+
+#include "loopvisor/detail/sleep_wait.hpp"
 
 namespace loopvisor {
 
-/// Suspends the calling coroutine for at least `delay`, letting the loop run other work.
-/// `sleep(0)` (or any non-positive delay) yields once: every handler already queued runs
-/// first, as asyncio.sleep(0) does. Cancellation raises CancelledError.
+/// The asynchronous operation sleep() returns. `co_await sleep(d)` in a coroutine on a loop
+/// waits without a coroutine frame of its own: the timer lives in this object, which lives in
+/// the awaiting frame until the await ends. Completion signature: void(std::exception_ptr),
+/// null once the delay has passed. Any other Asio completion token works too
+/// (`sleep(d)(asio::use_future)`, `asio::deferred`, a callback); the wait then lives on the
+/// heap until it completes, on the token's associated executor.
+///
+/// Where an `awaitable<void>` is wanted (a vector of awaitables, create_task, wait_for), it
+/// converts to one: a coroutine that awaits it, with the frame that costs. gather, wait and
+/// as_completed take it as it is.
+///
+/// An object of this type is used once, as an rvalue; a copy would be a second sleep.
+class [[nodiscard]] Sleep {
+ public:
+  explicit Sleep(std::chrono::steady_clock::duration delay) noexcept : delay_(delay) {}
+  /// Carries the delay only: a wait in progress stays with the object that started it.
+  Sleep(Sleep&& other) noexcept : delay_(other.delay_) {}
+  Sleep(const Sleep&) = delete;
+  Sleep& operator=(const Sleep&) = delete;
+  Sleep& operator=(Sleep&&) = delete;
+  ~Sleep() = default;
+
+  std::chrono::steady_clock::duration delay() const noexcept { return delay_; }
+
+  /// This sleep as a coroutine.
+  [[nodiscard]] boost::asio::awaitable<void> as_awaitable() &&;
+  operator boost::asio::awaitable<void>() && { return std::move(*this).as_awaitable(); }  // NOLINT
+
+  template <boost::asio::completion_token_for<void(std::exception_ptr)> Token>
+  auto operator()(Token&& token) && {
+    return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
+        [this](auto handler) { detail::start_sleep(wait_, delay_, std::move(handler)); }, token);
+  }
+
+ private:
+  std::chrono::steady_clock::duration delay_;
+  detail::SleepWait<detail::LoopTimer> wait_;
+};
+
+/// Suspends the calling coroutine for at least `delay`, letting the loop run other work:
+/// `co_await sleep(d)`. `sleep(0)` (or any non-positive delay) yields once: every handler
+/// already queued runs first, as asyncio.sleep(0) does. Cancellation raises CancelledError,
+/// also when it arrives after the delay passed but before the coroutine resumed.
 ///
 /// Thread safety: on a loop (any Asio executor), from a coroutine.
-[[nodiscard]] boost::asio::awaitable<void> sleep(std::chrono::steady_clock::duration delay);
+inline Sleep sleep(std::chrono::steady_clock::duration delay) noexcept { return Sleep(delay); }
 
 }  // namespace loopvisor

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "loopvisor/sleep.hpp"
 #include "loopvisor/source_location.hpp"
 #include "loopvisor/task.hpp"
 
@@ -22,6 +23,10 @@ struct task_of<Task<T>> {
 template <class T>
 struct task_of<boost::asio::awaitable<T>> {
   using type = Task<T>;
+};
+template <>
+struct task_of<Sleep> {
+  using type = Task<void>;
 };
 template <class A>
 using task_of_t = typename task_of<std::remove_cvref_t<A>>::type;
@@ -43,6 +48,9 @@ Task<T> as_task(Task<T> task, const loopvisor::source_location&) {
 template <class T>
 Task<T> as_task(boost::asio::awaitable<T> coro, const loopvisor::source_location& where) {
   return loopvisor::create_task(std::move(coro), {}, where);
+}
+inline Task<void> as_task(Sleep sleep, const loopvisor::source_location& where) {
+  return loopvisor::create_task(std::move(sleep).as_awaitable(), {}, where);
 }
 
 /// The awaitables as tasks on the current loop, created (and so first run) in order.

@@ -12,6 +12,11 @@
 //    `using awaited_by_copy = void;` (cheap handles: Task, Future, ThreadFuture), the
 //    specialisation below keeps a copy instead; the copy lives in the awaiting frame until
 //    the await ends.
+//
+// It also says which completion handlers are a coroutine co_awaiting an operation object
+// directly (`awaits_operation_in_its_frame`): such an operation object lives in the awaiting
+// frame until the await ends, so it can hold what the wait needs. On another Boost version no
+// handler is taken for one (operations then keep their state on the heap).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -20,7 +25,22 @@
 #include <exception>
 #include <utility>
 
+namespace loopvisor::detail {
+
+template <class Handler>
+inline constexpr bool awaits_operation_in_its_frame = false;
+
+}  // namespace loopvisor::detail
+
 #if BOOST_VERSION == 108100
+
+namespace loopvisor::detail {
+
+template <class Signature>
+inline constexpr bool awaits_operation_in_its_frame<
+    boost::asio::detail::awaitable_async_op_handler<Signature, boost::asio::any_io_executor>> = true;
+
+}  // namespace loopvisor::detail
 
 namespace boost::asio::detail {
 
