@@ -8,6 +8,7 @@
 
 #include "loopvisor/detail/task_executor.hpp"
 #include "loopvisor/detail/task_state.hpp"
+#include "loopvisor/errors.hpp"
 
 namespace loopvisor {
 
@@ -19,7 +20,11 @@ boost::asio::awaitable<void> sleep_coroutine(std::chrono::steady_clock::duration
 
 }  // namespace
 
-boost::asio::awaitable<void> Sleep::as_awaitable() && { return sleep_coroutine(delay_); }
+boost::asio::awaitable<void> Sleep::as_awaitable() && {
+  const auto delay = wait_.take_delay();
+  if (!delay) std::rethrow_exception(detail::sleep_reused());
+  return sleep_coroutine(*delay);
+}
 
 }  // namespace loopvisor
 
@@ -42,6 +47,11 @@ boost::asio::io_context* io_context_of(const boost::asio::any_io_executor& execu
   if (!io) return nullptr;
   return &static_cast<boost::asio::io_context&>(
       boost::asio::query(executor, boost::asio::execution::context));
+}
+
+std::exception_ptr sleep_reused() {
+  return std::make_exception_ptr(
+      InvalidStateError("this Sleep was already awaited: a Sleep is awaited once, call sleep() again"));
 }
 
 std::exception_ptr sleep_outcome(const boost::system::error_code& ec, bool cancelled) {

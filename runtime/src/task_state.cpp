@@ -107,16 +107,34 @@ void throw_result_taken() {
 
 TaskBase::TaskBase(Loop& loop, std::string name, loopvisor::source_location where)
     : id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
-      name_(name.empty() ? "Task-" + std::to_string(id_) : std::move(name)),
       shared_(loop_shared(loop)),
       created_(std::chrono::steady_clock::now()),
-      where_(where) {}
+      where_(where) {
+  if (!name.empty()) extras().name = std::move(name);
+}
+
+TaskBase::Extras& TaskBase::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
+}
+
+std::string TaskBase::name() const {
+  if (extras_ && extras_->name) return *extras_->name;
+  return "Task-" + std::to_string(id_);
+}
+
+void TaskBase::set_name(std::string name) { extras().name = std::move(name); }
+
+const std::string& TaskBase::cancel_message() const noexcept {
+  static const std::string none;
+  return extras_ ? extras_->cancel_message : none;
+}
 
 Loop& TaskBase::loop() const {
   Loop* owner = shared_->owner();
   if (owner == nullptr) {
     throw RuntimeClosed(
-        fmt::format("task '{}' (#{}): its loop '{}' no longer exists", name_, id_, shared_->name()));
+        fmt::format("task '{}' (#{}): its loop '{}' no longer exists", name(), id_, shared_->name()));
   }
   return *owner;
 }
@@ -135,7 +153,7 @@ void TaskBase::report(std::string message, std::exception_ptr error) noexcept {
     context.message = std::move(message);
     context.exception = std::move(error);
     context.task_id = id_;
-    context.task_name = name_;
+    context.task_name = name();
     context.task_origin = origin();
     shared_->report(std::move(context));
   } catch (...) {
@@ -146,7 +164,7 @@ void TaskBase::report(std::string message, std::exception_ptr error) noexcept {
 TaskInfo TaskBase::info() const {
   TaskInfo info;
   info.id = id_;
-  info.name = name_;
+  info.name = name();
   info.loop_index = shared_->index();
   info.status = status();
   info.age = std::chrono::steady_clock::now() - created_;
@@ -184,7 +202,13 @@ bool TaskBase::cancel_on_loop(std::string message) noexcept {
   if (emitting_) return false;
   cancel_requested_ = true;
   ++cancel_requests_;
-  if (!message.empty()) cancel_message_ = std::move(message);
+  if (!message.empty()) {
+    try {
+      extras().cancel_message = std::move(message);
+    } catch (const std::bad_alloc&) {
+      // Out of memory for the message: the cancel still happens, with the default message.
+    }
+  }
   if (status() != TaskStatus::running) return true;  // pending: begin() refuses to start it
   if (current_task_id() == id_) {
     // The task cancels itself from its own step: delivered to whatever it awaits next once
@@ -243,7 +267,7 @@ void TaskBase::add_hook(Callback fn) {
   if (is_terminal()) {
     fn();
   } else {
-    hooks_.push_back(std::move(fn));
+    extras().hooks.push_back(std::move(fn));
   }
 }
 
@@ -262,8 +286,8 @@ std::exception_ptr TaskBase::take_exception() {
 }
 
 std::exception_ptr TaskBase::cancelled_error() const {
-  if (!cancel_message_.empty()) return std::make_exception_ptr(CancelledError(cancel_message_));
-  return std::make_exception_ptr(CancelledError(fmt::format("task '{}' (#{}) was cancelled", name_, id_)));
+  if (!cancel_message().empty()) return std::make_exception_ptr(CancelledError(cancel_message()));
+  return std::make_exception_ptr(CancelledError(fmt::format("task '{}' (#{}) was cancelled", name(), id_)));
 }
 
 bool TaskBase::begin() noexcept {
@@ -305,7 +329,7 @@ void TaskBase::abandon() noexcept {
   retrieved_.store(true);
   try {
     error_ = std::make_exception_ptr(RuntimeClosed(fmt::format(
-        "task '{}' (#{}) was destroyed while pending: its loop shut down before it finished", name_, id_)));
+        "task '{}' (#{}) was destroyed while pending: its loop shut down before it finished", name(), id_)));
   } catch (...) {
   }
   report("Task was destroyed but it is pending");
@@ -317,7 +341,8 @@ void TaskBase::finish(TaskStatus to) noexcept {
   status_.store(to, std::memory_order_release);
   Loop* owner = shared_->owner();  // null while its loop is being destroyed (tasks abandoned)
   if (owner != nullptr) owner->impl_->on_task_finished(this, to);
-  auto hooks = std::move(hooks_);
+  std::vector<Callback> hooks;
+  if (extras_) hooks = std::move(extras_->hooks);
   for (auto& hook : hooks) {
     try {
       hook();

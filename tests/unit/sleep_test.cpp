@@ -6,6 +6,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
@@ -183,6 +184,29 @@ TEST(Sleep, IsAcceptedWhereAnAwaitableIs) {
     sleeps.push_back(loopvisor::sleep(1ms));
     sleeps.push_back(loopvisor::sleep(0ms));
     co_await gather(std::move(sleeps));
+  });
+}
+
+// A lazy token starts the wait after the Sleep object is gone (here, a statement later): the
+// wait must not live in that object. ASan sees a use after free if it does.
+TEST(Sleep, ALazyTokenStartsItsWaitAfterTheSleepObjectIsGone) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto later = loopvisor::sleep(2ms)(asio::deferred);
+    co_await std::move(later);
+    auto yield_later = loopvisor::sleep(0ms)(asio::deferred);
+    co_await std::move(yield_later);
+  });
+}
+
+TEST(Sleep, ASleepObjectAwaitedTwiceRaisesInvalidStateError) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    Sleep once = loopvisor::sleep(1ms);
+    co_await std::move(once);
+    EXPECT_THROW(co_await std::move(once), InvalidStateError);
+    EXPECT_THROW((void)std::move(once).as_awaitable(), InvalidStateError);
+    Sleep yielded = loopvisor::sleep(0ms);
+    co_await std::move(yielded);
+    EXPECT_THROW(co_await std::move(yielded), InvalidStateError);
   });
 }
 

@@ -278,5 +278,43 @@ TEST(Task, CancellingACoAwaitOfTheTaskCancelsTheTask) {
   });
 }
 
+// asyncio: a task's default name is "Task-<n>"; set_name replaces it, whatever the value; a
+// cancel message, a name and a completion hook each need no more than the task asks for.
+TEST(Task, DefaultNameIsTaskAndItsIdAndSetNameReplacesIt) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto unnamed = create_task(value_after(1ms, 1));
+    EXPECT_EQ(unnamed.name(), "Task-" + std::to_string(unnamed.id()));
+    unnamed.set_name("worker");
+    EXPECT_EQ(unnamed.name(), "worker");
+    unnamed.set_name("");
+    EXPECT_EQ(unnamed.name(), "");
+    auto named = create_task(value_after(1ms, 2), "fetcher");
+    EXPECT_EQ(named.name(), "fetcher");
+    EXPECT_EQ(named.info().name, "fetcher");
+    co_await unnamed;
+    co_await named;
+
+    auto sleeper = create_task(value_after(10s, 3));
+    co_await loopvisor::sleep(0ms);
+    sleeper.cancel();
+    const std::string expected = "task 'Task-" + std::to_string(sleeper.id()) + "' (#" +
+                                 std::to_string(sleeper.id()) + ") was cancelled";
+    try {
+      (void)co_await sleeper;
+      ADD_FAILURE() << "the cancelled task returned";
+    } catch (const CancelledError& e) {
+      EXPECT_EQ(std::string(e.what()), expected);
+    }
+    sleeper.set_name("renamed");
+    try {
+      (void)sleeper.result();
+      ADD_FAILURE() << "result() of a cancelled task returned";
+    } catch (const CancelledError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "task 'renamed' (#" + std::to_string(sleeper.id()) + ") was cancelled");
+    }
+  });
+}
+
 }  // namespace
 }  // namespace loopvisor::test

@@ -5,6 +5,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <exception>
+#include <optional>
+#include <type_traits>
 
 #include "loopvisor/detail/sleep_wait.hpp"
 
@@ -21,31 +23,36 @@ namespace loopvisor {
 /// converts to one: a coroutine that awaits it, with the frame that costs. gather, wait and
 /// as_completed take it as it is.
 ///
-/// An object of this type is used once, as an rvalue; a copy would be a second sleep.
+/// An object of this type is awaited once, as an rvalue (`co_await sleep(d)`, or
+/// `co_await std::move(s)`); awaiting it again raises InvalidStateError. It cannot be copied
+/// or moved: the wait it starts lives in it.
 class [[nodiscard]] Sleep {
  public:
-  explicit Sleep(std::chrono::steady_clock::duration delay) noexcept : delay_(delay) {}
-  /// Carries the delay only: a wait in progress stays with the object that started it.
-  Sleep(Sleep&& other) noexcept : delay_(other.delay_) {}
+  explicit Sleep(std::chrono::steady_clock::duration delay) noexcept : wait_(delay) {}
   Sleep(const Sleep&) = delete;
   Sleep& operator=(const Sleep&) = delete;
-  Sleep& operator=(Sleep&&) = delete;
   ~Sleep() = default;
 
-  std::chrono::steady_clock::duration delay() const noexcept { return delay_; }
-
-  /// This sleep as a coroutine.
+  /// This sleep as a coroutine, awaiting a new Sleep of the same delay. Only before it is
+  /// awaited (InvalidStateError after).
   [[nodiscard]] boost::asio::awaitable<void> as_awaitable() &&;
   operator boost::asio::awaitable<void>() && { return std::move(*this).as_awaitable(); }  // NOLINT
 
   template <boost::asio::completion_token_for<void(std::exception_ptr)> Token>
   auto operator()(Token&& token) && {
+    // The delay is read now (none once awaited). Only a coroutine's direct co_await, which
+    // passes its own handler here and starts the wait at once, waits in this object; any other
+    // token, a lazy one (deferred) included, may start the wait after this object is gone.
+    detail::SleepWait<detail::LoopTimer>* in_frame =
+        detail::awaits_operation_in_its_frame<std::decay_t<Token>> ? &wait_ : nullptr;
     return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
-        [this](auto handler) { detail::start_sleep(wait_, delay_, std::move(handler)); }, token);
+        [in_frame, delay = wait_.take_delay()](auto handler) {
+          detail::start_sleep(in_frame, delay, std::move(handler));
+        },
+        token);
   }
 
  private:
-  std::chrono::steady_clock::duration delay_;
   detail::SleepWait<detail::LoopTimer> wait_;
 };
 

@@ -67,7 +67,7 @@ class Task {
 
   bool valid() const noexcept { return state_ != nullptr; }
   std::uint64_t id() const { return checked().id(); }
-  const std::string& name() const { return checked().name(); }
+  std::string name() const { return checked().name(); }
   void set_name(std::string name) { checked().set_name(std::move(name)); }
   TaskStatus status() const { return checked().status(); }
   /// Ended, whether done or cancelled (asyncio's Task.done()).
@@ -168,7 +168,7 @@ class AnyTask {
   bool valid() const noexcept { return state_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
   std::uint64_t id() const { return checked().id(); }
-  const std::string& name() const { return checked().name(); }
+  std::string name() const { return checked().name(); }
   TaskStatus status() const { return checked().status(); }
   bool done() const { return checked().is_terminal(); }
   bool cancel(std::string message = {}) { return checked().cancel(std::move(message)); }

@@ -49,7 +49,7 @@ template <class T>
 Task<T> as_task(boost::asio::awaitable<T> coro, const loopvisor::source_location& where) {
   return loopvisor::create_task(std::move(coro), {}, where);
 }
-inline Task<void> as_task(Sleep sleep, const loopvisor::source_location& where) {
+inline Task<void> as_task(Sleep&& sleep, const loopvisor::source_location& where) {
   return loopvisor::create_task(std::move(sleep).as_awaitable(), {}, where);
 }
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <new>
 #include <optional>
 #include <utility>
 
@@ -25,18 +26,57 @@ using LoopTimer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                                     boost::asio::wait_traits<std::chrono::steady_clock>,
                                                     boost::asio::io_context::executor_type>;
 
-/// What one sleep waits on, and whether it was cancelled. `timer` is empty for a yield
-/// (sleep(0)). A cancel sets `cancelled` and cancels the timer, so a cancel that arrives after
-/// the timer fired but before the awaiter resumed still ends the sleep with CancelledError.
+/// What one sleep waits on, and whether it was cancelled. Before its wait starts it holds the
+/// delay; a sleep(0) yields and never has a timer. A cancel sets `cancelled` and cancels the
+/// timer, so a cancel that arrives after the timer fired but before the awaiter resumed still
+/// ends the sleep with CancelledError. It is used once.
+///
+/// The delay and the timer share a union, and the state is one byte beside `cancelled`: a
+/// std::optional timer and a separate delay would add 16 bytes, which take every sleeping
+/// task's frame over one of the frame allocator's 16-byte steps.
 template <class Timer>
-struct SleepWait {
-  std::optional<Timer> timer;
-  bool cancelled = false;
+class SleepWait {
+ public:
+  using duration = std::chrono::steady_clock::duration;
+
+  explicit SleepWait(duration delay) noexcept : delay_(delay) {}
+  ~SleepWait() {
+    if (state_ == State::timing) timer_.~Timer();
+  }
+  SleepWait(const SleepWait&) = delete;
+  SleepWait& operator=(const SleepWait&) = delete;
+
+  /// The delay, once: empty after the first call (the Sleep object was awaited already).
+  std::optional<duration> take_delay() noexcept {
+    if (state_ != State::fresh) return std::nullopt;
+    state_ = State::taken;
+    return delay_;
+  }
+
+  /// Starts the wait taken by take_delay(): a timer for `delay`, or nothing for a yield.
+  /// Returns the timer, or null for a yield.
+  template <class Executor>
+  Timer* start(const Executor& executor, duration delay) {
+    if (delay <= duration::zero()) return nullptr;
+    new (&timer_) Timer(executor, delay);
+    state_ = State::timing;
+    return &timer_;
+  }
 
   void cancel() noexcept {
     cancelled = true;
-    if (timer) timer->cancel();
+    if (state_ == State::timing) timer_.cancel();
   }
+
+  bool cancelled = false;
+
+ private:
+  enum class State : unsigned char { fresh, taken, timing };
+  union {
+    duration delay_;
+    Timer timer_;
+  };
+  State state_ = State::fresh;
 };
 
 /// The io_context behind `executor` when it is a loop's (a task's executor) or a bare
@@ -45,32 +85,36 @@ boost::asio::io_context* io_context_of(const boost::asio::any_io_executor& execu
 
 /// What the awaiter of a sleep receives: null, CancelledError, or the timer's error.
 std::exception_ptr sleep_outcome(const boost::system::error_code& ec, bool cancelled);
+/// InvalidStateError for a Sleep object awaited twice.
+std::exception_ptr sleep_reused();
 
 /// The handler the timer (or, for a yield, the executor) completes: it turns the wait's end
 /// into the sleep's outcome and completes the awaiter's handler with it. It runs on the
 /// awaiter's executor. Cancellation reaches the wait through the awaiter's own cancellation
-/// slot, which this holds until the end; the timer's wait gets no slot of its own.
+/// slot, which this watches until the end; the timer's wait gets no slot of its own.
 ///
-/// `wait` lives either in the awaiting coroutine's frame (`co_await sleep(d)`: the Sleep object
-/// is alive until the await ends) or in `owned`, for any other completion token.
-template <class Handler, class Timer>
+/// The wait lives either in the awaiting coroutine's frame (`co_await sleep(d)`: the Sleep
+/// object is alive until the await ends) or, when `Owns`, in this handler, for any other
+/// completion token. It is kept small: it is part of every sleeping task's wait operation.
+template <class Handler, class Timer, bool Owns>
 class SleepCompletion {
  public:
-  SleepCompletion(Handler handler, SleepWait<Timer>* wait, std::unique_ptr<SleepWait<Timer>> owned)
-      : handler_(std::move(handler)), wait_(wait), owned_(std::move(owned)) {}
+  using Wait = SleepWait<Timer>;
+  using Owned = std::conditional_t<Owns, std::unique_ptr<Wait>, Wait*>;
+
+  SleepCompletion(Handler handler, Owned wait) : handler_(std::move(handler)), wait_(std::move(wait)) {}
 
   SleepCompletion(SleepCompletion&& other) noexcept
       : handler_(std::move(other.handler_)),
-        wait_(other.wait_),
-        owned_(std::move(other.owned_)),
-        slot_(std::exchange(other.slot_, {})) {}
+        wait_(std::move(other.wait_)),
+        watching_(std::exchange(other.watching_, false)) {}
   SleepCompletion& operator=(SleepCompletion&&) = delete;
 
   // Destroyed without being invoked (its loop shut down with the sleep pending): the slot's
   // handler points at the wait, so it goes first. The slot belongs to the awaiter's
   // cancellation state, which handler_ keeps alive until this body ends.
   ~SleepCompletion() {
-    if (slot_.is_connected()) slot_.clear();
+    if (watching_) boost::asio::get_associated_cancellation_slot(handler_).clear();
   }
 
   using executor_type = boost::asio::associated_executor_t<Handler>;
@@ -78,65 +122,72 @@ class SleepCompletion {
   using allocator_type = boost::asio::associated_allocator_t<Handler>;
   allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(handler_); }
 
+  Wait& wait() const noexcept { return *wait_; }
+
   /// Routes a cancel of the awaiter to the wait, until this completes.
   void watch_cancellation() {
     auto slot = boost::asio::get_associated_cancellation_slot(handler_);
     if (!slot.is_connected()) return;
-    slot.assign([wait = wait_](boost::asio::cancellation_type) noexcept { wait->cancel(); });
-    slot_ = slot;
+    slot.assign([wait = &wait()](boost::asio::cancellation_type) noexcept { wait->cancel(); });
+    watching_ = true;
   }
 
   void operator()(boost::system::error_code ec = {}) {
     // Completing may end the awaiting task and free its cancellation state: the slot is let
     // go of first.
-    if (slot_.is_connected()) slot_.clear();
-    slot_ = {};
+    if (std::exchange(watching_, false)) boost::asio::get_associated_cancellation_slot(handler_).clear();
     std::exception_ptr outcome = sleep_outcome(ec, wait_->cancelled);
-    owned_.reset();
+    if constexpr (Owns) wait_.reset();
     std::move(handler_)(std::move(outcome));
   }
 
  private:
   Handler handler_;
-  SleepWait<Timer>* wait_;
-  std::unique_ptr<SleepWait<Timer>> owned_;
-  boost::asio::cancellation_slot slot_;
+  Owned wait_;
+  bool watching_ = false;
 };
 
-/// Starts `wait`'s timer (or a yield, for a non-positive delay) and completes `completion`.
-template <class Handler, class Timer, class Executor>
-void start_sleep_wait(SleepWait<Timer>* wait, std::unique_ptr<SleepWait<Timer>> owned,
-                      const Executor& timer_executor, std::chrono::steady_clock::duration delay,
-                      Handler handler) {
-  SleepCompletion<Handler, Timer> completion(std::move(handler), wait, std::move(owned));
-  wait->cancelled = false;
+/// Starts the completion's wait (a timer, or a yield for a non-positive delay); the completion
+/// runs when it ends.
+template <class Handler, class Timer, bool Owns, class Executor>
+void start_sleep_wait(SleepCompletion<Handler, Timer, Owns> completion, const Executor& timer_executor,
+                      std::chrono::steady_clock::duration delay) {
+  auto& wait = completion.wait();
   completion.watch_cancellation();
-  if (delay <= std::chrono::steady_clock::duration::zero()) {
+  if (Timer* timer = wait.start(timer_executor, delay)) {
+    timer->async_wait(std::move(completion));
+  } else {
     // A yield: everything already queued on the loop runs first.
-    wait->timer.reset();
     boost::asio::post(std::move(completion));
-    return;
   }
-  wait->timer.emplace(timer_executor, delay);
-  wait->timer->async_wait(std::move(completion));
 }
 
-/// Starts one sleep. `in_frame` is used when the awaiter is a coroutine co_awaiting the Sleep
-/// object directly on a loop (the object then outlives the wait); otherwise the wait lives on
-/// the heap with the completion.
+/// Completes `handler` with InvalidStateError: a Sleep object awaited a second time.
 template <class Handler>
-void start_sleep(SleepWait<LoopTimer>& in_frame, std::chrono::steady_clock::duration delay, Handler handler) {
-  if constexpr (awaits_operation_in_its_frame<Handler>) {
+void refuse_second_sleep(Handler handler) {
+  auto executor = boost::asio::get_associated_executor(handler);
+  boost::asio::post(executor, [h = std::move(handler)]() mutable { std::move(h)(sleep_reused()); });
+}
+
+/// Starts one sleep of `delay` (none: the Sleep object was awaited before, which is refused).
+/// `in_frame` is the Sleep object's own wait when the caller is a coroutine co_awaiting it
+/// directly (the object is then alive until the await ends), else null. That wait is used on a
+/// loop or an io_context; anything else gets a wait of its own on the heap.
+template <class Handler>
+void start_sleep(SleepWait<LoopTimer>* in_frame, std::optional<std::chrono::steady_clock::duration> delay,
+                 Handler handler) {
+  if (!delay) return refuse_second_sleep(std::move(handler));
+  if (in_frame != nullptr) {
     if (auto* io = io_context_of(boost::asio::get_associated_executor(handler))) {
-      start_sleep_wait(&in_frame, std::unique_ptr<SleepWait<LoopTimer>>(), io->get_executor(), delay,
-                       std::move(handler));
+      start_sleep_wait(SleepCompletion<Handler, LoopTimer, false>(std::move(handler), in_frame),
+                       io->get_executor(), *delay);
       return;
     }
   }
-  auto executor = boost::asio::get_associated_executor(handler);
-  auto owned = std::make_unique<SleepWait<boost::asio::steady_timer>>();
-  auto* wait = owned.get();
-  start_sleep_wait(wait, std::move(owned), boost::asio::any_io_executor(executor), delay, std::move(handler));
+  boost::asio::any_io_executor executor = boost::asio::get_associated_executor(handler);
+  using Heap = SleepCompletion<Handler, boost::asio::steady_timer, true>;
+  start_sleep_wait(Heap(std::move(handler), std::make_unique<SleepWait<boost::asio::steady_timer>>(*delay)),
+                   executor, *delay);
 }
 
 }  // namespace loopvisor::detail

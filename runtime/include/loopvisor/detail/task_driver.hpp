@@ -23,10 +23,9 @@ namespace loopvisor::detail {
 using TaskEntry =
     boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point, boost::asio::any_io_executor>;
 
-/// `guard` lives in the frame: destroying the frame before the task ended abandons the task.
+/// `st` lives in the frame: destroying the frame before the task ended abandons the task.
 template <class T>
-TaskEntry task_entry([[maybe_unused]] TaskGuard guard, std::shared_ptr<TaskState<T>> st,
-                     boost::asio::awaitable<T> body) {
+TaskEntry task_entry(TaskGuard<T> st, boost::asio::awaitable<T> body) {
   if (!st->begin()) {
     st->finish_cancelled();
     co_return;

@@ -46,8 +46,10 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   TaskBase& operator=(const TaskBase&) = delete;
 
   std::uint64_t id() const noexcept { return id_; }
-  const std::string& name() const noexcept { return name_; }
-  void set_name(std::string name) { name_ = std::move(name); }
+  /// The name given at creation or by set_name, else "Task-<id>" (built when asked: most
+  /// tasks are never named or asked).
+  std::string name() const;
+  void set_name(std::string name);
   TaskStatus status() const noexcept {
     // sync: acquire pairs with the release in finish(): a reader that sees a terminal state
     // from another thread only uses it as a hint (results are read on the loop).
@@ -104,7 +106,7 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   /// The CancelledError this task's cancellation carries (its cancel message, if any).
   std::exception_ptr cancelled_error() const;
   /// The message of the latest cancel request (empty if none or none given). On loop.
-  const std::string& cancel_message() const noexcept { return cancel_message_; }
+  const std::string& cancel_message() const noexcept;
 
   boost::asio::cancellation_signal& signal() noexcept { return signal_; }
 
@@ -129,7 +131,6 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   void finish(TaskStatus to) noexcept;
 
   const std::uint64_t id_;
-  std::string name_;
   std::shared_ptr<LoopShared> shared_;
   const std::chrono::steady_clock::time_point created_;
   const loopvisor::source_location where_;
@@ -142,11 +143,17 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   atomic<int> remote_cancels_{0};
   int cancel_requests_ = 0;
   bool emitting_ = false;  // re-entrancy guard: an emission that cancels back into this task
-  std::string cancel_message_;
   atomic<bool> retrieved_{false};
   bool abandoned_ = false;
   std::exception_ptr error_;
-  std::vector<Callback> hooks_;
+  // What most tasks never have, allocated at its first use: one pointer otherwise.
+  struct Extras {
+    std::optional<std::string> name;
+    std::string cancel_message;
+    std::vector<Callback> hooks;
+  };
+  Extras& extras();
+  std::unique_ptr<Extras> extras_;
   DoneCallbacks done_callbacks_;
   boost::asio::cancellation_signal signal_;
 };
@@ -180,18 +187,22 @@ class TaskState final : public TaskBase {
 
 /// Owns a reference to a task until its coroutine frame is destroyed. If that happens before
 /// the task ended (the loop was torn down under it), the task is abandoned: reported as
-/// "Task was destroyed but it is pending" and its awaiters get RuntimeClosed.
+/// "Task was destroyed but it is pending" and its awaiters get RuntimeClosed. The task's frame
+/// reaches its state through it (one reference in the frame, not two).
+template <class T>
 class TaskGuard {
  public:
-  explicit TaskGuard(std::shared_ptr<TaskBase> task) noexcept : task_(std::move(task)) {}
+  explicit TaskGuard(std::shared_ptr<TaskState<T>> task) noexcept : task_(std::move(task)) {}
   TaskGuard(TaskGuard&& other) noexcept : task_(std::move(other.task_)) {}
   TaskGuard& operator=(TaskGuard&&) = delete;
   ~TaskGuard() {
     if (task_ && !task_->is_terminal()) task_->abandon();
   }
 
+  TaskState<T>* operator->() const noexcept { return task_.get(); }
+
  private:
-  std::shared_ptr<TaskBase> task_;
+  std::shared_ptr<TaskState<T>> task_;
 };
 
 [[noreturn]] void throw_result_taken();
