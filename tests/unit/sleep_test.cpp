@@ -210,5 +210,24 @@ TEST(Sleep, ASleepObjectAwaitedTwiceRaisesInvalidStateError) {
   });
 }
 
+// A sleep whose loop goes away while it waits never completes, and leaves nothing behind in the
+// caller's cancellation slot: emitting on it afterwards reaches no freed wait (ASan).
+TEST(Sleep, ASleepPendingWhenItsLoopClosesLeavesTheCallersSlotEmpty) {
+  asio::cancellation_signal signal;
+  bool completed = false;
+  {
+    LoopThread lt;
+    lt->submit([&] {
+        loopvisor::sleep(10s)(asio::bind_cancellation_slot(
+            signal.slot(),
+            asio::bind_executor(lt->get_executor(), [&](std::exception_ptr) { completed = true; })));
+      }).get(bound);
+    EXPECT_TRUE(signal.slot().has_handler());
+  }
+  EXPECT_FALSE(completed);
+  EXPECT_FALSE(signal.slot().has_handler());
+  signal.emit(asio::cancellation_type::terminal);
+}
+
 }  // namespace
 }  // namespace loopvisor::test
