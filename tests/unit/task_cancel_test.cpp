@@ -128,6 +128,28 @@ TEST(TaskCancel, CancelAfterTheAwaitedTaskEndedButBeforeTheAwaiterResumedEndsItC
   });
 }
 
+// Awaits a task that has already ended, with a cancel of this task queued just before the
+// await begins: the cancel runs while the result is on its way to this task.
+asio::awaitable<int> await_ended_with_a_cancel_queued(std::shared_ptr<Task<int>> ended, bool direct) {
+  EXPECT_TRUE(ended->done());
+  Loop::current().call_soon([me = current_task()]() mutable { EXPECT_TRUE(me.cancel()); });
+  if (direct) co_return co_await *ended;
+  co_return co_await ended->async_wait();
+}
+
+TEST(TaskCancel, CancelAfterAwaitingAnEndedTaskButBeforeResumingEndsTheAwaiterCancelled) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto ended = std::make_shared<Task<int>>(create_task(value_after(0ms, 3), "ended"));
+    co_await until([&] { return ended->done(); });
+    for (const bool direct : {true, false}) {
+      auto awaiter = create_task(await_ended_with_a_cancel_queued(ended, direct), "awaiter");
+      EXPECT_THROW((void)co_await awaiter, CancelledError) << (direct ? "co_await task" : "async_wait()");
+      EXPECT_TRUE(awaiter.cancelled());
+    }
+    EXPECT_EQ(ended->result(), 3);
+  });
+}
+
 asio::awaitable<int> cancel_self_then_await(std::shared_ptr<Task<int>> other) {
   current_task().cancel();
   co_return co_await other->async_wait();

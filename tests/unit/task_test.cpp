@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
 #include <vector>
 
 #include "loopvisor/loop.hpp"
@@ -262,7 +266,7 @@ TEST(Task, CoAwaitOfTheTaskItselfYieldsItsValueOrRethrows) {
     co_await yield_now();
     EXPECT_TRUE(done_already.done());
     const int again = co_await done_already;
-    EXPECT_EQ(again, 3) << "a finished task is awaited without suspending";
+    EXPECT_EQ(again, 3) << "a finished task yields its value to a later await";
   });
 }
 
@@ -275,6 +279,39 @@ TEST(Task, CancellingACoAwaitOfTheTaskCancelsTheTask) {
     EXPECT_TRUE(waiter.cancel("stop"));
     EXPECT_THROW((void)co_await waiter, CancelledError);
     EXPECT_TRUE(sleeper.cancelled()) << "awaiting a task and being cancelled cancels the task";
+  });
+}
+
+// The await of an ended task is queued on the awaiter's executor and watches the awaiter's
+// cancellation slot while queued: destroyed unrun (its executor's context went away), it
+// leaves that slot empty; cancelled while queued, it completes with CancelledError.
+TEST(Task, AnAwaitOfAnEndedTaskWatchesTheCallersSlotOnlyWhileQueued) {
+  asio::cancellation_signal signal;
+  int completions = 0;
+  std::exception_ptr error;
+  run_on_loop([&]() -> asio::awaitable<void> {
+    auto ended = create_task(value_after(0ms, 3));
+    co_await until([&] { return ended.done(); });
+    auto handler = [&](asio::io_context& context) {
+      return asio::bind_cancellation_slot(signal.slot(), asio::bind_executor(context, [&](std::exception_ptr e, int) {
+                                            ++completions;
+                                            error = e;
+                                          }));
+    };
+    {
+      asio::io_context never_run;
+      ended(handler(never_run));
+      EXPECT_TRUE(signal.slot().has_handler());
+    }
+    EXPECT_FALSE(signal.slot().has_handler()) << "destroyed unrun, it let go of the slot";
+    EXPECT_EQ(completions, 0);
+    asio::io_context later;
+    ended(handler(later));
+    signal.emit(asio::cancellation_type::terminal);
+    later.run();
+    EXPECT_EQ(completions, 1);
+    EXPECT_THROW(std::rethrow_exception(error), CancelledError);
+    EXPECT_FALSE(signal.slot().has_handler());
   });
 }
 

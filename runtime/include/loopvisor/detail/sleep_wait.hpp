@@ -3,9 +3,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_allocator.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,6 +16,7 @@
 #include <utility>
 
 #include "loopvisor/detail/asio_await_fix.hpp"
+#include "loopvisor/detail/slot_watch.hpp"
 
 namespace loopvisor::detail {
 
@@ -102,49 +102,36 @@ class SleepCompletion {
   using Wait = SleepWait<Timer>;
   using Owned = std::conditional_t<Owns, std::unique_ptr<Wait>, Wait*>;
 
-  SleepCompletion(Handler handler, Owned wait) : handler_(std::move(handler)), wait_(std::move(wait)) {}
-
-  SleepCompletion(SleepCompletion&& other) noexcept
-      : handler_(std::move(other.handler_)),
-        wait_(std::move(other.wait_)),
-        watching_(std::exchange(other.watching_, false)) {}
-  SleepCompletion& operator=(SleepCompletion&&) = delete;
-
-  // Destroyed without being invoked (its loop shut down with the sleep pending): the slot's
-  // handler points at the wait, so it goes first. The slot belongs to the awaiter's
-  // cancellation state, which handler_ keeps alive until this body ends.
-  ~SleepCompletion() {
-    if (watching_) boost::asio::get_associated_cancellation_slot(handler_).clear();
-  }
+  SleepCompletion(Handler handler, Owned wait) : wait_(std::move(wait)), watch_(std::move(handler)) {}
 
   using executor_type = boost::asio::associated_executor_t<Handler>;
-  executor_type get_executor() const noexcept { return boost::asio::get_associated_executor(handler_); }
+  executor_type get_executor() const noexcept { return boost::asio::get_associated_executor(watch_.handler()); }
   using allocator_type = boost::asio::associated_allocator_t<Handler>;
-  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(handler_); }
+  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(watch_.handler()); }
 
   Wait& wait() const noexcept { return *wait_; }
 
   /// Routes a cancel of the awaiter to the wait, until this completes.
-  void watch_cancellation() {
-    auto slot = boost::asio::get_associated_cancellation_slot(handler_);
-    if (!slot.is_connected()) return;
-    slot.assign([wait = &wait()](boost::asio::cancellation_type) noexcept { wait->cancel(); });
-    watching_ = true;
-  }
+  void watch_cancellation() { watch_.template watch<CancelWait>(&wait()); }
 
   void operator()(boost::system::error_code ec = {}) {
-    // Completing may end the awaiting task and free its cancellation state: the slot is let
-    // go of first.
-    if (std::exchange(watching_, false)) boost::asio::get_associated_cancellation_slot(handler_).clear();
+    watch_.release_slot();
     std::exception_ptr outcome = sleep_outcome(ec, wait_->cancelled);
     if constexpr (Owns) wait_.reset();
-    std::move(handler_)(std::move(outcome));
+    std::move(watch_.handler())(std::move(outcome));
   }
 
  private:
-  Handler handler_;
+  struct CancelWait {
+    explicit CancelWait(Wait* w) noexcept : wait(w) {}
+    void operator()(boost::asio::cancellation_type) noexcept { wait->cancel(); }
+    Wait* wait;
+  };
+
+  // Destroyed unrun (its loop shut down with the sleep pending), watch_ goes first: the slot's
+  // watcher points at the wait.
   Owned wait_;
-  bool watching_ = false;
+  SlotWatch<Handler> watch_;
 };
 
 /// Starts the completion's wait (a timer, or a yield for a non-positive delay); the completion

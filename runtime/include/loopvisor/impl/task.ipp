@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "loopvisor/detail/await_op.hpp"
+#include "loopvisor/detail/done_await.hpp"
 #include "loopvisor/detail/task_executor.hpp"
 
 namespace loopvisor {
@@ -16,12 +17,6 @@ template <class T>
 template <class Handler>
 void Task<T>::await_state(std::shared_ptr<State> st, Handler handler) {
   using Op = detail::AwaitOp<T, Handler, State>;
-  const std::weak_ptr<detail::TaskBase> awaiter = detail::current_task_state();  // null: plain coroutine
-  auto op = std::make_shared<Op>(std::move(handler), st);
-  auto cancelled_error = [awaiter] {
-    auto a = awaiter.lock();
-    return a ? a->cancelled_error() : detail::await_cancelled();
-  };
   auto fail = [](const std::shared_ptr<Op>& o, std::exception_ptr e) {
     // Posted, never inline: the awaiting coroutine may not have suspended yet.
     boost::asio::post(boost::asio::get_associated_executor(o->handler), [o, e]() mutable {
@@ -30,11 +25,23 @@ void Task<T>::await_state(std::shared_ptr<State> st, Handler handler) {
   };
   if (!st->shared()->is_current()) {
     // Awaiting a task from another thread would race on its state: fail the await clearly.
-    fail(op, std::make_exception_ptr(WrongThreadError(
-                 "co_await on a Task from outside its loop; use run_coroutine_threadsafe and await "
-                 "its ThreadFuture instead")));
+    fail(std::make_shared<Op>(std::move(handler), st),
+         std::make_exception_ptr(WrongThreadError(
+             "co_await on a Task from outside its loop; use run_coroutine_threadsafe and await "
+             "its ThreadFuture instead")));
     return;
   }
+  if (st->is_terminal()) {
+    // Awaiting tasks one by one after starting them all: most have ended by their turn.
+    detail::DoneAwait<T, Handler, State>::start(std::move(handler), std::move(st));
+    return;
+  }
+  const std::weak_ptr<detail::TaskBase> awaiter = detail::current_task_state();  // null: plain coroutine
+  auto op = std::make_shared<Op>(std::move(handler), st);
+  auto cancelled_error = [awaiter] {
+    auto a = awaiter.lock();
+    return a ? a->cancelled_error() : detail::await_cancelled();
+  };
   if (awaiter.lock() == st) {
     // asyncio raises RuntimeError here; waiting would never end and a cancel would loop.
     fail(op, std::make_exception_ptr(InvalidStateError(
