@@ -7,6 +7,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <vector>
 
@@ -267,6 +268,44 @@ TEST(Task, CoAwaitOfTheTaskItselfYieldsItsValueOrRethrows) {
     EXPECT_TRUE(done_already.done());
     const int again = co_await done_already;
     EXPECT_EQ(again, 3) << "a finished task yields its value to a later await";
+  });
+}
+
+// Every awaiter of an ended task gets its outcome: the value, the error, or CancelledError,
+// however many await it and however often.
+TEST(Task, EachAwaiterOfAnEndedTaskGetsItsValueErrorOrCancellation) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto ok = create_task(value_after(0ms, 4));
+    auto failed = create_task(fail_after(0ms, "boom"));
+    auto cancelled = create_task(value_after(10s, 1));
+    co_await yield_now();
+    cancelled.cancel();
+    co_await until([&] { return ok.done() && failed.done() && cancelled.done(); });
+    std::vector<Task<int>> awaiters;
+    for (int i = 0; i < 3; ++i) {
+      awaiters.push_back(create_task(await_directly(ok)));
+      awaiters.push_back(create_task(await_directly(failed)));
+      awaiters.push_back(create_task(await_directly(cancelled)));
+    }
+    for (std::size_t i = 0; i < awaiters.size(); i += 3) {
+      const int v = co_await awaiters[i];
+      EXPECT_EQ(v, 4);
+      EXPECT_THROW((void)co_await awaiters[i + 1], std::runtime_error);
+      EXPECT_THROW((void)co_await awaiters[i + 2], CancelledError);
+    }
+    const int again = co_await ok;
+    EXPECT_EQ(again, 4) << "and again, from the test's own task";
+    EXPECT_THROW((void)co_await failed, std::runtime_error);
+  });
+}
+
+// Not a task: a coroutine spawned on the loop's plain executor awaits an ended task too.
+TEST(Task, ACoroutineThatIsNoTaskAwaitsAnEndedTask) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto ended = create_task(value_after(0ms, 5));
+    co_await until([&] { return ended.done(); });
+    const int v = co_await asio::co_spawn(Loop::current().get_executor(), await_directly(ended), asio::use_awaitable);
+    EXPECT_EQ(v, 5);
   });
 }
 

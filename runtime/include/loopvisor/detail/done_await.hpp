@@ -1,17 +1,21 @@
 // DoneAwait: an await of a task that had already ended when it began.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <exception>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "loopvisor/detail/await_op.hpp"
 #include "loopvisor/detail/result_signature.hpp"
 #include "loopvisor/detail/slot_watch.hpp"
+#include "loopvisor/detail/task_executor.hpp"
 #include "loopvisor/detail/task_state.hpp"
 
 namespace loopvisor::detail {
@@ -44,7 +48,15 @@ class DoneAwait {
   static void start(Handler handler, std::shared_ptr<State> state) {
     DoneAwait self(std::move(handler), std::move(state));
     self.seen_ = self.watch_.template watch<CancelSeen>();
-    auto executor = boost::asio::get_associated_executor(self.watch_.handler());
+    const auto executor = boost::asio::get_associated_executor(self.watch_.handler());
+    if constexpr (std::is_same_v<std::decay_t<decltype(executor)>, boost::asio::any_io_executor>) {
+      // A task's own executor behind the type erasure (an awaiting task's): posted through it
+      // directly, which spares the erased require, prefer and execute (about a third of this).
+      if (const auto* task = executor.template target<TaskExecutor<boost::asio::io_context::executor_type>>()) {
+        boost::asio::post(*task, std::move(self));
+        return;
+      }
+    }
     boost::asio::post(executor, std::move(self));
   }
 
