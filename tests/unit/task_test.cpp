@@ -9,6 +9,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <utility>
 #include <vector>
 
 #include "loopvisor/loop.hpp"
@@ -299,12 +300,38 @@ TEST(Task, EachAwaiterOfAnEndedTaskGetsItsValueErrorOrCancellation) {
   });
 }
 
+// A task's state is read on its own loop only: awaiting it from another loop is a clear error,
+// whether the task still runs or has ended (an ended task's await takes a shorter path).
+TEST(Task, AwaitingATaskOfAnotherLoopRaisesWrongThreadErrorRunningOrEnded) {
+  LoopThread other;
+  auto tasks = other
+                   ->submit([]() -> asio::awaitable<std::pair<Task<int>, Task<int>>> {
+                     auto running = create_task(value_after(10s, 1));
+                     auto ended = create_task(value_after(0ms, 2));
+                     co_await until([&] { return ended.done(); });
+                     co_return std::pair{running, ended};
+                   })
+                   .get(bound);
+  run_on_loop([&]() -> asio::awaitable<void> {
+    EXPECT_THROW((void)co_await tasks.first, WrongThreadError);
+    EXPECT_THROW((void)co_await tasks.second, WrongThreadError);
+  });
+  // The handles go on their own loop, the running task cancelled.
+  other
+      ->submit([owned = std::move(tasks)]() mutable {
+        owned.first.cancel();
+        owned = {};
+      })
+      .get(bound);
+}
+
 // Not a task: a coroutine spawned on the loop's plain executor awaits an ended task too.
 TEST(Task, ACoroutineThatIsNoTaskAwaitsAnEndedTask) {
   run_on_loop([]() -> asio::awaitable<void> {
     auto ended = create_task(value_after(0ms, 5));
     co_await until([&] { return ended.done(); });
-    const int v = co_await asio::co_spawn(Loop::current().get_executor(), await_directly(ended), asio::use_awaitable);
+    const int v =
+        co_await asio::co_spawn(Loop::current().get_executor(), await_directly(ended), asio::use_awaitable);
     EXPECT_EQ(v, 5);
   });
 }
@@ -332,7 +359,8 @@ TEST(Task, AnAwaitOfAnEndedTaskWatchesTheCallersSlotOnlyWhileQueued) {
     auto ended = create_task(value_after(0ms, 3));
     co_await until([&] { return ended.done(); });
     auto handler = [&](asio::io_context& context) {
-      return asio::bind_cancellation_slot(signal.slot(), asio::bind_executor(context, [&](std::exception_ptr e, int) {
+      return asio::bind_cancellation_slot(signal.slot(),
+                                          asio::bind_executor(context, [&](std::exception_ptr e, int) {
                                             ++completions;
                                             error = e;
                                           }));

@@ -39,10 +39,13 @@ inline std::exception_ptr awaiter_cancelled_error() {
 template <class T, class Handler, class State>
 class DoneAwait {
  public:
-  DoneAwait(Handler handler, std::shared_ptr<State> state) : watch_(std::move(handler)), state_(std::move(state)) {}
+  DoneAwait(Handler handler, std::shared_ptr<State> state)
+      : watch_(std::move(handler)), state_(std::move(state)) {}
 
   using allocator_type = boost::asio::associated_allocator_t<Handler>;
-  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(watch_.handler()); }
+  allocator_type get_allocator() const noexcept {
+    return boost::asio::get_associated_allocator(watch_.handler());
+  }
 
   /// Queues the completion on the awaiter's executor.
   static void start(Handler handler, std::shared_ptr<State> state) {
@@ -52,7 +55,8 @@ class DoneAwait {
     if constexpr (std::is_same_v<std::decay_t<decltype(executor)>, boost::asio::any_io_executor>) {
       // A task's own executor behind the type erasure (an awaiting task's): posted through it
       // directly, which spares the erased require, prefer and execute (about a third of this).
-      if (const auto* task = executor.template target<TaskExecutor<boost::asio::io_context::executor_type>>()) {
+      if (const auto* task =
+              executor.template target<TaskExecutor<boost::asio::io_context::executor_type>>()) {
         boost::asio::post(*task, std::move(self));
         return;
       }
@@ -64,7 +68,8 @@ class DoneAwait {
     const bool cancelled = seen_ != nullptr && seen_->seen;
     watch_.release_slot();
     const auto state = std::move(state_);
-    complete_with_result<T>(watch_.handler(), cancelled ? awaiter_cancelled_error() : state->retrieve_exception(),
+    complete_with_result<T>(watch_.handler(),
+                            cancelled ? awaiter_cancelled_error() : state->retrieve_exception(),
                             [&] { return state->read_value(); });
   }
 

@@ -105,9 +105,13 @@ class SleepCompletion {
   SleepCompletion(Handler handler, Owned wait) : wait_(std::move(wait)), watch_(std::move(handler)) {}
 
   using executor_type = boost::asio::associated_executor_t<Handler>;
-  executor_type get_executor() const noexcept { return boost::asio::get_associated_executor(watch_.handler()); }
+  executor_type get_executor() const noexcept {
+    return boost::asio::get_associated_executor(watch_.handler());
+  }
   using allocator_type = boost::asio::associated_allocator_t<Handler>;
-  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(watch_.handler()); }
+  allocator_type get_allocator() const noexcept {
+    return boost::asio::get_associated_allocator(watch_.handler());
+  }
 
   Wait& wait() const noexcept { return *wait_; }
 
