@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -53,6 +54,31 @@ std::string shown(std::string_view value) {
                             const std::string& reason) {
   throw ConfigError(
       fmt::format("{} = {}: {}; expected {} (from {})", s.name(), shown(value), reason, s.allowed, source));
+}
+
+/// Writes a value for an error message. Arrays are written element by element and tables as
+/// `{...}`: toml++ 3.3.0's formatter has undefined behaviour on an array or table that holds a
+/// float between -1 and 1 (it casts the negative log10 of the float to size_t), found by the
+/// config fuzzer with `cpu_affinity = [0.1]`. Scalars print on their own, without it.
+void show_toml(std::ostream& out, const toml::node& node, int depth) {
+  if (const auto* array = node.as_array()) {
+    if (depth >= 2) {
+      out << "[...]";
+      return;
+    }
+    out << '[';
+    const char* separator = "";
+    for (const auto& item : *array) {
+      out << separator;
+      show_toml(out, item, depth + 1);
+      separator = ", ";
+    }
+    out << ']';
+  } else if (node.is_table()) {
+    out << "{...}";
+  } else {
+    node.visit([&out](const auto& v) { out << v; });
+  }
 }
 
 /// Byte offset of the first invalid UTF-8 sequence, or npos. toml++ 3.3.0 has undefined
@@ -396,7 +422,7 @@ void apply_toml_text(LoadedConfig& loaded, std::string_view text, const std::str
         s->set_toml(loaded.config, node);
       } catch (const std::invalid_argument& e) {
         std::ostringstream shown;
-        node.visit([&shown](const auto& v) { shown << v; });
+        show_toml(shown, node, 0);
         bad_value(*s, shown.str(), source, e.what());
       }
       loaded.origin[s->name()] = source;

@@ -190,6 +190,17 @@ TEST(Config, ErrorsShowValuesOnOneLine) {
             std::string::npos);
 }
 
+TEST(Config, AnArrayInAnErrorIsShownElementByElement) {
+  // Regression (config fuzzer): showing `[0.1]` in the error went through toml++'s formatter,
+  // whose width estimate for a float between -1 and 1 is undefined behaviour (0.0625 is exact).
+  const auto file =
+      write_file("float-cpus.toml", "[runtime]\ncpu_affinity = [0.0625, 2, [-0.0625], {a = 0.5}]\n");
+  const auto message = error_of([&] { load_config(file, {}, {}); });
+  EXPECT_NE(message.find("runtime.cpu_affinity = [0.0625, 2, [-0.0625], {...}]: not an integer"),
+            std::string::npos)
+      << message;
+}
+
 TEST(Config, AByteOrderMarkIsNotPartOfTheToken) {
   // Regression: a token file saved with a BOM made the BOM part of the token.
   const auto token = write_file("bom-token", "\xEF\xBB\xBFtok-456\r\n");
