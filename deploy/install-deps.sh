@@ -69,6 +69,13 @@ elif [[ -n ${1:-} ]]; then
   exit 2
 fi
 
+# The deploy test renders the Kubernetes set with kubectl's built-in kustomize: Debian's
+# kubernetes-client, unless a kubectl is installed already (another package that owns
+# /usr/bin/kubectl would conflict with it). Not in the container's stages.
+if [[ ${1:-} != "--runtime" && ${1:-} != "--build" ]] && ! command -v kubectl > /dev/null; then
+  packages+=(kubernetes-client)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) != "install ok installed" ]]; then

@@ -124,11 +124,20 @@ else
   done
 fi
 
+# kustomize renders the whole set (kubectl's built-in kustomize: install-deps installs Debian's
+# kubernetes-client where no kubectl is), and the checks below read what it rendered.
+command -v kubectl > /dev/null || fail "kubectl is not installed (deploy/install-deps.sh installs it)"
+kubectl kustomize "$src/deploy/k8s" > "$work/rendered.yaml" 2> "$work/kustomize.err" ||
+  fail "kubectl kustomize deploy/k8s: $(cat "$work/kustomize.err")"
+
 # Kubernetes: structure, probes and the ConfigMap's TOML.
-python3 - "$src/deploy/k8s/loopvisord.yaml" "$src/deploy/k8s/servicemonitor.yaml" "$work/k8s.toml" <<'PY'
+python3 - "$work/rendered.yaml" "$src/deploy/k8s/servicemonitor.yaml" "$work/k8s.toml" <<'PY'
 import sys, yaml
-docs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1]))}
-assert set(docs) == {"ConfigMap", "Deployment", "Service"}, docs.keys()
+rendered = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+docs = {d["kind"]: d for d in rendered}
+assert len(docs) == len(rendered), "two objects of one kind: " + str(sorted(d["kind"] for d in rendered))
+assert set(docs) == {"ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy",
+                     "HorizontalPodAutoscaler"}, docs.keys()
 pod = docs["Deployment"]["spec"]["template"]["spec"]
 c = pod["containers"][0]
 assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
@@ -154,8 +163,7 @@ shutdown = tomllib.loads(docs["ConfigMap"]["data"]["loopvisor.toml"])["shutdown"
 needed_s = (shutdown["readiness_delay_ms"] + shutdown["grace_ms"]) / 1000
 assert pod["terminationGracePeriodSeconds"] >= needed_s + 5, (
     f"terminationGracePeriodSeconds {pod['terminationGracePeriodSeconds']} must exceed the drain ({needed_s} s) with margin")
-policy = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1].replace("loopvisord.yaml", "policy.yaml")))}
-assert set(policy) == {"PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler"}, policy.keys()
+policy = docs
 labels = docs["Deployment"]["spec"]["selector"]["matchLabels"]
 pdb = policy["PodDisruptionBudget"]["spec"]
 assert pdb["selector"]["matchLabels"] == labels and pdb["minAvailable"] >= 1
@@ -229,21 +237,6 @@ want = hashlib.sha256(docs["ConfigMap"]["data"]["loopvisor.toml"].encode()).hexd
 got = docs["Deployment"]["spec"]["template"]["metadata"].get("annotations", {}).get("checksum/config")
 assert got == want, f"checksum/config is {got}; the ConfigMap's loopvisor.toml hashes to {want}"
 PY
-
-# kustomize renders the whole set (kubectl's built-in kustomize; skipped where kubectl is not
-# installed: Debian 12's kubernetes-client is not among the suite's packages).
-if command -v kubectl > /dev/null && kubectl kustomize --help > /dev/null 2>&1; then
-  kubectl kustomize "$src/deploy/k8s" > "$work/rendered.yaml" 2> "$work/kustomize.err" ||
-    fail "kubectl kustomize deploy/k8s: $(cat "$work/kustomize.err")"
-  python3 - "$work/rendered.yaml" <<'PY' || fail "the rendered set"
-import sys, yaml
-kinds = sorted(d["kind"] for d in yaml.safe_load_all(open(sys.argv[1])) if d)
-want = sorted(["ConfigMap", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler"])
-assert kinds == want, kinds
-PY
-else
-  echo "kubectl not installed: the kustomize render is skipped"
-fi
 
 # Job records name the pod (LOOPVISOR_ADMIN_INSTANCE through the downward API).
 python3 - "$src/deploy/k8s/loopvisord.yaml" <<'PY' || fail "the Deployment does not name job records after the pod"
