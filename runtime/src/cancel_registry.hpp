@@ -21,10 +21,14 @@ class CancelRegistry final : public Cancellable {
 
   /// Consumer: tickets below `end` are taken. Returns whether any cancellation is pending, in
   /// which case each claimed ticket must be checked with `take`.
+  /// Never moves back: a drain nested in a callback claims from a later head, maybe less far.
   bool claim(std::uint64_t end) noexcept {
-    // sync: seq_cst store then seq_cst load, against cancel()'s seq_cst store of pending_ then
-    // load of claimed_ (store-load on both sides: a Dekker pair, so one side sees the other).
-    claimed_.store(end, std::memory_order_seq_cst);
+    // sync: relaxed; only this thread writes claimed_.
+    if (end > claimed_.load(std::memory_order_relaxed)) {
+      // sync: seq_cst store then seq_cst load, against cancel()'s seq_cst store of pending_ then
+      // load of claimed_ (store-load on both sides: a Dekker pair, so one side sees the other).
+      claimed_.store(end, std::memory_order_seq_cst);
+    }
     return pending_.load(std::memory_order_seq_cst) != 0;
   }
 

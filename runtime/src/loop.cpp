@@ -26,7 +26,6 @@ constexpr int max_ready_rounds = 1000;  // bound on draining already-queued hand
 Loop::Impl::Impl(Loop& owner, const LoopOptions& opts)
     : self(owner), options(opts), inbox((detail::check_options(opts), opts.submit_queue_capacity)) {
   if (options.drain_batch == 0) options.drain_batch = 1;
-  batch.resize(options.drain_batch);
   io.emplace(1);
   timers.emplace(*io, [this](detail::Callback& fn) { run_guarded(fn, "timer callback"); });
 }
@@ -57,27 +56,29 @@ void Loop::Impl::post_drain() {
 
 void Loop::Impl::drain() {
   detail::BusyScope busy(self.shared_.get());  // the whole batch, once
-  const std::uint64_t first = inbox.head();
-  std::uint64_t ticket = 0;
-  std::size_t n = 0;
-  while (n < batch.size() && inbox.pop(batch[n], ticket)) ++n;  // straight into the batch slots
+  // Each callback runs where it lies in the inbox and its cell is freed after it: moving the
+  // batch out of the inbox first cost a copy of every callback.
+  const std::size_t n = inbox.ready(options.drain_batch);
   if (n > 0) {
-    const bool check = remote_cancels->claim(first + n);
+    const std::uint64_t end = inbox.head() + n;
+    const bool check = remote_cancels->claim(end);
     detail::SlowLaps timing(self.shared_.get());
-    for (std::size_t i = 0; i < n; ++i) {
-      if (check && remote_cancels->take(first + i)) {
-        batch[i].reset();
-      } else {
+    // A drain nested in a callback (one that polls the loop's io_context) runs on from the next
+    // item, so this one stops wherever its items ran out.
+    while (inbox.head() < end) {
+      std::uint64_t ticket = 0;
+      detail::Callback& fn = inbox.take_front(ticket);
+      if (!check || !remote_cancels->take(ticket)) {
         try {
-          batch[i]();
+          fn.consume();
         } catch (...) {
           report_current("callback raised an exception");
         }
-        batch[i].reset();
         callbacks_run.add();
         timing.lap();
       }
-      inbox.retire(first + i + 1);
+      inbox.release(ticket);
+      inbox.retire(ticket + 1);
     }
   }
   if (n == options.drain_batch) {

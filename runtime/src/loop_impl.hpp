@@ -6,7 +6,6 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <optional>
 #include <thread>
-#include <vector>
 
 #include "cancel_registry.hpp"
 #include "loopvisor/blocking_pool.hpp"
@@ -42,7 +41,6 @@ struct Loop::Impl {
   std::shared_ptr<detail::CancelRegistry> remote_cancels = std::make_shared<detail::CancelRegistry>();
   std::shared_ptr<detail::CancelRegistry> local_cancels = std::make_shared<detail::CancelRegistry>();
   std::uint64_t local_ticket = 0;
-  std::vector<detail::Callback> batch;  // drain_batch slots drain() pops into; empty between drains
 
   // Live tasks by id. Open addressing: no allocation per task (a node-based map cost one
   // malloc and free per task, about 5 % of spawning one).

@@ -67,6 +67,14 @@ bool SubmitQueue::pop(Callback& out, std::uint64_t& ticket) noexcept {
   return true;
 }
 
+std::size_t SubmitQueue::ready(std::size_t max) const noexcept {
+  std::size_t n = 0;
+  // sync: acquire pairs with the producer's release in try_push(): each counted fn is written.
+  while (n < max && cells_[(head_ + n) & mask_].sequence.load(std::memory_order_acquire) == head_ + n + 1)
+    ++n;
+  return n;
+}
+
 std::uint64_t SubmitQueue::close() noexcept {
   return tail_.fetch_or(closed_bit, std::memory_order_seq_cst) & ~closed_bit;
 }

@@ -37,6 +37,26 @@ class SubmitQueue {
   /// Consumer: moves the next item out. Returns false if none is published yet.
   bool pop(Callback& out, std::uint64_t& ticket) noexcept;
 
+  /// Consumer: how many items from the head are published, counting up to `max`. Those items
+  /// can then be run where they lie: `take_front` each in turn, run it, `release` it.
+  std::size_t ready(std::size_t max) const noexcept;
+
+  /// Consumer: the item at the head, left in its cell, and the head moved past it (so a drain
+  /// nested in running it starts at the next item). Precondition: `ready` counted it.
+  Callback& take_front(std::uint64_t& ticket) noexcept {
+    ticket = head_;
+    return cells_[head_++ & mask_].fn;
+  }
+
+  /// Consumer: destroys what is left of the item `take_front` handed out as `ticket` and
+  /// frees its cell for producers.
+  void release(std::uint64_t ticket) noexcept {
+    Cell& cell = cells_[ticket & mask_];
+    cell.fn.reset();
+    // sync: release pairs with the producers' acquire in try_push(): the slot is free again.
+    cell.sequence.store(ticket + mask_ + 1, std::memory_order_release);
+  }
+
   /// Consumer: true if a producer has claimed a position the consumer has not popped (it
   /// may not be published yet). Reads the tail with a release RMW, which orders everything
   /// the consumer did before against every later claim (the Wakeup protocol relies on it).

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -443,6 +444,80 @@ TEST(Loop, ASlowCallbackAmongQuickOnesInOneBatchIsReportedOnceWhereverItFalls) {
   for (int i = 0; i < stride; ++i) batch(4 * stride + i, 3);  // at every place in a lap
   (void)lt->submit([] {}).get(bound);
   EXPECT_EQ(reported(), expected) << "a slow callback was reported twice, or a quick one was";
+}
+
+// A drained batch runs each callback where it lies in the inbox and frees its cell after it.
+// Across batches (60 callbacks queued, 32 per batch) each runs once and in order; one cancelled
+// through its Handle before any batch began is skipped; one that throws is reported and the
+// rest still run; a throwing one that is a heap-held callable (too large to live inline) is
+// destroyed too. Afterwards every cell is free: a full capacity's worth is accepted again.
+TEST(Loop, ABatchRunsEachCallbackInItsCellOnceInOrderAndFreesEveryCell) {
+  std::atomic<int> reported{0};
+  LoopOptions options;
+  options.submit_queue_capacity = 64;
+  options.drain_batch = 32;
+  options.exception_handler = [&](const ExceptionContext& c) {
+    try {
+      std::rethrow_exception(c.exception);
+    } catch (const std::runtime_error& e) {
+      if (std::string_view(e.what()) == "thrown on purpose") reported.fetch_add(1);
+    } catch (...) {
+    }
+  };
+  LoopThread lt(options);
+  const auto hold_loop = [&] {
+    auto entered = std::make_shared<std::promise<void>>();
+    auto release = std::make_shared<std::promise<void>>();
+    auto held = lt->run_coroutine_threadsafe([](std::shared_ptr<std::promise<void>> entered,
+                                                std::shared_future<void> released) -> asio::awaitable<void> {
+      entered->set_value();
+      (void)released.wait_for(bound);  // the loop is held: callbacks queue up
+      co_return;
+    }(entered, release->get_future().share()));
+    EXPECT_EQ(entered->get_future().wait_for(bound), std::future_status::ready);
+    return std::make_pair(std::move(held), release);
+  };
+  auto alive = std::make_shared<int>(0);  // owned by the large callables, to see them destroyed
+  std::vector<int> ran;                   // written on the loop thread only
+  for (int round = 0; round < 3; ++round) {
+    auto [held, release] = hold_loop();
+    const int throwing = 5 + round * 14;  // 5, 19, 33: first batch, and the second
+    const int large = throwing + 1;       // throws too, and lives on the heap
+    const int cancelled = throwing + 3;
+    std::vector<Handle> handles;
+    for (int i = 0; i < 60; ++i) {
+      if (i == throwing) {
+        handles.push_back(lt->call_soon_threadsafe([&ran, i] {
+          ran.push_back(i);
+          throw std::runtime_error("thrown on purpose");
+        }));
+      } else if (i == large) {
+        std::array<char, 256> padding{};
+        handles.push_back(lt->call_soon_threadsafe([&ran, i, alive, padding] {
+          ran.push_back(i + padding[0]);
+          throw std::runtime_error("thrown on purpose");
+        }));
+      } else {
+        handles.push_back(lt->call_soon_threadsafe([&ran, i] { ran.push_back(i); }));
+      }
+    }
+    EXPECT_TRUE(handles[cancelled].cancel()) << "no drain has claimed it yet";
+    release->set_value();
+    held.get(bound);
+    std::vector<int> want;
+    for (int i = 0; i < 60; ++i) {
+      if (i != cancelled) want.push_back(i);
+    }
+    EXPECT_EQ(lt->submit([&ran] { return std::exchange(ran, {}); }).get(bound), want) << "round " << round;
+    EXPECT_EQ(reported.load(), 2 * (round + 1));
+    EXPECT_EQ(alive.use_count(), 1) << "the large throwing callable was not destroyed";
+  }
+  auto [held, release] = hold_loop();
+  int accepted = 0;
+  while (accepted <= 64 && lt->try_call_soon_threadsafe([] {}) == SubmitStatus::accepted) ++accepted;
+  release->set_value();
+  held.get(bound);
+  EXPECT_EQ(accepted, 64) << "cells were left taken";
 }
 
 // Busy time can only be checked against the wall time the test itself measures: a loop that
