@@ -27,6 +27,7 @@ Loop::Impl::Impl(Loop& owner, const LoopOptions& opts)
     : self(owner), options(opts), inbox((detail::check_options(opts), opts.submit_queue_capacity)) {
   if (options.drain_batch == 0) options.drain_batch = 1;
   io.emplace(1);
+  scheduler = &boost::asio::use_service<boost::asio::detail::scheduler>(*io);
   timers.emplace(*io, [this](detail::Callback& fn) { run_guarded(fn, "timer callback"); });
 }
 
@@ -384,11 +385,10 @@ Handle Loop::call_soon_threadsafe_erased(detail::Callback fn, const loopvisor::s
                   detail::origin_text(where)));
 }
 
-void Loop::spawn(std::shared_ptr<detail::TaskBase> task, detail::TaskEntry entry) {
-  impl_->on_task_started(task.get());
-  if (impl_->cancelling) task->request_cancel_before_start();
-  const detail::TaskExecutor<executor_type> executor(impl_->io->get_executor(), task->id());
-  detail::launch_task(std::move(task), std::move(entry), executor);
+void Loop::spawn(detail::TaskBase& task, detail::TaskEntry entry) {
+  impl_->on_task_started(&task);
+  if (impl_->cancelling) task.request_cancel_before_start();
+  detail::launch_task(task, std::move(entry), *impl_->scheduler);
 }
 
 std::vector<TaskInfo> Loop::all_tasks() const {

@@ -80,6 +80,8 @@ struct Loop::Impl {
   // Declared last, destroyed first (by ~Loop, explicitly): tearing down the io_context
   // destroys pending coroutine frames, whose abandonment still needs everything above.
   std::optional<boost::asio::io_context> io;
+  boost::asio::detail::scheduler* scheduler =
+      nullptr;  // io's own; where tasks are launched (task_driver.cpp)
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::optional<WorkGuard> work;
   std::optional<detail::TimerQueue> timers;

@@ -106,7 +106,8 @@ void throw_result_taken() {
 }
 
 TaskBase::TaskBase(Loop& loop, std::string name, loopvisor::source_location where)
-    : id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
+    : TaskLaunch(&TaskBase::launch_step),
+      id_(next_task_id.fetch_add(1, std::memory_order_relaxed)),
       shared_(loop_shared(loop)),
       created_(std::chrono::steady_clock::now()),
       where_(where) {

@@ -284,7 +284,7 @@ class Loop {
   SubmitStatus try_call_soon_threadsafe_erased(detail::Callback& fn);
   // Another thread's submission into the inbox; wakes the loop when accepted.
   SubmitStatus push_threadsafe(detail::Callback& fn, std::uint64_t& ticket);
-  void spawn(std::shared_ptr<detail::TaskBase> task, detail::TaskEntry entry);
+  void spawn(detail::TaskBase& task, detail::TaskEntry entry);
   void require_on_loop(const char* api) const;
   void set_blocking_pool(std::shared_ptr<BlockingPool> pool);
 

@@ -18,10 +18,9 @@ namespace loopvisor::detail {
 /// there (`co_spawn_entry_point`), which dispatches its first step, posts once more after a
 /// body that never suspended, and completes a handler; a task needs none of that. Its driver is
 /// this one frame: it starts the body unless the task was cancelled first, records how it ended,
-/// and is launched by one post (launch_task). It relies on Boost.Asio 1.81's
-/// `awaitable_thread` (the version is pinned in CMakeLists.txt); nothing else uses it.
-using TaskEntry =
-    boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point, boost::asio::any_io_executor>;
+/// and is launched by an operation embedded in the task's state (launch_task, TaskLaunch). It
+/// relies on Boost.Asio 1.81's `awaitable_thread` (the version is pinned in CMakeLists.txt);
+/// nothing else uses it.
 
 /// `st` lives in the frame: destroying the frame before the task ended abandons the task.
 template <class T>
@@ -48,11 +47,11 @@ TaskEntry task_entry(TaskGuard<T> st, boost::asio::awaitable<T> body) {
   }
 }
 
-/// Queues the first step of `task` on its loop (one post through `executor`, so the step runs
-/// as the task): the frame becomes the bottom of an Asio coroutine stack whose cancellation
-/// slot is the task's signal. Until that step runs, the posted handler owns the frame; if the
-/// loop is torn down first, destroying it abandons the task.
-void launch_task(std::shared_ptr<TaskBase> task, TaskEntry entry,
-                 const TaskExecutor<boost::asio::io_context::executor_type>& executor);
+/// Queues the first step of `task` (its `entry` frame) on `scheduler`, its loop's io_context's,
+/// as the operation the task's state embeds (TaskLaunch); once per task. The step runs as the
+/// task (on a TaskExecutor with its id): the frame becomes the bottom of an Asio coroutine
+/// stack whose cancellation slot is the task's signal. Until that step runs the operation owns
+/// the frame; if the loop is torn down first, destroying the frame abandons the task.
+void launch_task(TaskBase& task, TaskEntry entry, boost::asio::detail::scheduler& scheduler);
 
 }  // namespace loopvisor::detail

@@ -17,6 +17,7 @@
 #include "loopvisor/detail/done_callbacks.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/detail/sync.hpp"
+#include "loopvisor/detail/task_launch.hpp"
 #include "loopvisor/task_status.hpp"
 
 namespace loopvisor {
@@ -37,7 +38,7 @@ namespace loopvisor::detail {
 /// Thread safety: `status()`, `id()` and `cancel()` from any thread; everything else only on
 /// the task's loop. A cross-thread `cancel()` is posted to the loop (waking it) outside the
 /// bounded inbox, so it is never rejected.
-class TaskBase : public std::enable_shared_from_this<TaskBase> {
+class TaskBase : public std::enable_shared_from_this<TaskBase>, private TaskLaunch {
  public:
   TaskBase(Loop& loop, std::string name,
            loopvisor::source_location where = loopvisor::source_location::current());
@@ -126,6 +127,12 @@ class TaskBase : public std::enable_shared_from_this<TaskBase> {
   bool has_error() const noexcept { return error_ != nullptr; }
 
  private:
+  friend void launch_task(TaskBase& task, TaskEntry entry, boost::asio::detail::scheduler& scheduler);
+  /// The TaskLaunch operation's function (task_driver.cpp): runs the first step, or with a null
+  /// `owner` (destroyed unrun) lets the frame go.
+  static void launch_step(void* owner, boost::asio::detail::scheduler_operation* op,
+                          const boost::system::error_code&, std::size_t);
+
   bool cancel_on_loop(std::string message) noexcept;
   void emit_cancel() noexcept;
   void finish(TaskStatus to) noexcept;

@@ -69,7 +69,7 @@ Task<T> Loop::create_task(boost::asio::awaitable<T> coro, std::string name,
   require_on_loop("create_task");
   auto st = std::make_shared<detail::TaskState<T>>(*this, std::move(name), where);
   auto entry = detail::task_entry<T>(detail::TaskGuard<T>(st), std::move(coro));
-  spawn(st, std::move(entry));
+  spawn(*st, std::move(entry));
   return Task<T>(std::move(st));
 }
 
