@@ -53,6 +53,8 @@ struct LoopOptions {
   std::size_t index = 0;
   /// Capacity of the cross-thread submission queue, rounded up to a power of two. When it is
   /// full, call_soon_threadsafe and run_coroutine_threadsafe throw SubmissionRejected at once.
+  /// A callback runs where it lies in the queue and frees its place when it returns, so the
+  /// capacity counts the one running too.
   std::size_t submit_queue_capacity = 16384;
   /// Cross-thread callbacks run per turn before timers and I/O get their chance.
   std::size_t drain_batch = 256;
