@@ -5,6 +5,9 @@
 
 #include <array>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace loopvisor::detail {
 namespace {
@@ -50,6 +53,60 @@ TEST(Callback, ResetDestroysTheCallable) {
   cb.reset();
   EXPECT_FALSE(cb);
   EXPECT_TRUE(watch.expired());
+}
+
+// consume() runs the callable and destroys it in one call, also when the call throws: the
+// drain runs each inbox callback that way, in its queue cell.
+TEST(Callback, ConsumeRunsThenDestroysEvenWhenTheCallableThrows) {
+  auto token = std::make_shared<int>(1);
+  std::weak_ptr<int> watch = token;
+  int hits = 0;
+  Callback small([t = std::move(token), &hits] { ++hits; });
+  small.consume();
+  EXPECT_EQ(hits, 1);
+  EXPECT_FALSE(small);
+  EXPECT_TRUE(watch.expired());
+
+  token = std::make_shared<int>(2);
+  watch = token;
+  Callback throwing([t = std::move(token)] { throw std::runtime_error("from the call"); });
+  EXPECT_THROW(throwing.consume(), std::runtime_error);
+  EXPECT_FALSE(throwing);
+  EXPECT_TRUE(watch.expired());
+
+  token = std::make_shared<int>(3);
+  watch = token;
+  std::array<int, 64> big{};
+  Callback large([t = std::move(token), big] { throw std::runtime_error(std::to_string(big[0])); });
+  EXPECT_THROW(large.consume(), std::runtime_error);
+  EXPECT_FALSE(large);
+  EXPECT_TRUE(watch.expired()) << "the heap-held callable was not deleted";
+}
+
+/// A capture whose destructor throws (declared noexcept(false)): only a callable held on the
+/// heap may have one, and deleting it reports the exception instead of terminating.
+struct ThrowsOnDestruction {
+  explicit ThrowsOnDestruction(int* d) : destroyed(d) {}
+  ThrowsOnDestruction(ThrowsOnDestruction&& other) noexcept
+      : destroyed(other.destroyed), armed(std::exchange(other.armed, false)) {}
+  ~ThrowsOnDestruction() noexcept(false) {
+    if (!armed) return;
+    ++*destroyed;
+    throw std::runtime_error("from the destructor");
+  }
+  int* destroyed;
+  bool armed = true;
+};
+
+TEST(Callback, ConsumeOfACallThatThrowsAndACaptureWhoseDestructorThrowsPassesOnTheCallsError) {
+  int destroyed = 0;
+  Callback cb([state = ThrowsOnDestruction(&destroyed)] {
+    (void)state;
+    throw std::logic_error("from the call");
+  });
+  EXPECT_THROW(cb.consume(), std::logic_error);  // the destructor's error is reported, not thrown
+  EXPECT_FALSE(cb);
+  EXPECT_EQ(destroyed, 1);
 }
 
 }  // namespace
