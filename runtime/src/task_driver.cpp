@@ -4,6 +4,7 @@
 
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/detail/scheduler.hpp>
+#include <optional>
 
 #include "loopvisor/loop.hpp"
 
@@ -22,24 +23,28 @@ void TaskBase::launch_step(void* owner, boost::asio::detail::scheduler_operation
   TaskEntry entry = std::move(task.launch_entry_);
   if (owner == nullptr) return;  // destroyed unrun: `entry` goes, and with it the task
   TaskScope scope(task.id());
+  // The task's signal is the stack's parent slot: cancel() reaches whatever the task awaits,
+  // and this_coro::reset_cancellation_state() starts again from it.
+  auto slot = task.signal().slot();
+  std::optional<boost::asio::cancellation_state> state;
   try {
-    // The task's signal is the stack's parent slot: cancel() reaches whatever the task awaits,
-    // and this_coro::reset_cancellation_state() starts again from it.
-    auto slot = task.signal().slot();
-    // May throw (out of memory): before the stack takes the frame, so `task` is still alive.
-    boost::asio::cancellation_state state(slot);
-    boost::asio::detail::awaitable_thread<boost::asio::any_io_executor> stack(
-        std::move(entry),
-        boost::asio::any_io_executor(
-            TaskExecutor<boost::asio::io_context::executor_type>(task.loop().get_executor(), task.id())),
-        slot, state);
-    // Runs the first step; the stack moves into the handler of the first operation it awaits.
-    stack.launch();
+    state.emplace(slot);  // allocates: may throw, while `entry` still holds the frame
   } catch (...) {
-    // The frame catches what the body throws: this is the driver itself failing, before the
-    // stack took the frame (`entry` still holds it; its destruction abandons the task).
+    // The driver itself failed (out of memory); `task` is alive as long as `entry` is. The
+    // frame goes with `entry` at the return, and its destruction abandons the task.
     task.report("task driver raised an exception", std::current_exception());
+    return;
   }
+  // Past here `task` may end and be freed inside launch(). Nothing below throws: the frame
+  // catches what the body throws, and a failure of Asio's own would reach run_forever's
+  // handler, not this task.
+  boost::asio::detail::awaitable_thread<boost::asio::any_io_executor> stack(
+      std::move(entry),
+      boost::asio::any_io_executor(
+          TaskExecutor<boost::asio::io_context::executor_type>(task.loop().get_executor(), task.id())),
+      slot, *state);
+  // Runs the first step; the stack moves into the handler of the first operation it awaits.
+  stack.launch();
 }
 
 }  // namespace loopvisor::detail
