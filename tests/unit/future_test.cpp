@@ -114,6 +114,40 @@ TEST(Future, DoneCallbacksRunInOrderAndOneCanBeRemoved) {
   });
 }
 
+// asyncio: `await fut` on a done future returns without yielding: a callback queued before
+// the await (here the future's own done callback) has not run when the awaiter goes on. So
+// for a value, an exception and a cancelled future, awaited directly and via async_wait().
+TEST(Future, AwaitingADoneFutureReturnsWithoutYieldingToTheLoop) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    for (const bool direct : {true, false}) {
+      auto ran = std::make_shared<int>(0);
+      Future<int> value;
+      value.add_done_callback([ran](Future<int>) { ++*ran; });
+      value.set_result(5);
+      int got = 0;
+      if (direct) {
+        got = co_await value;
+      } else {
+        got = co_await value.async_wait();
+      }
+      EXPECT_EQ(got, 5);
+      Future<void> failed;
+      failed.add_done_callback([ran](Future<void>) { ++*ran; });
+      failed.set_exception(std::make_exception_ptr(std::runtime_error("no")));
+      EXPECT_THROW(co_await failed, std::runtime_error);
+      Future<void> cancelled;
+      cancelled.add_done_callback([ran](Future<void>) { ++*ran; });
+      cancelled.cancel();
+      EXPECT_THROW(co_await cancelled, CancelledError);
+      const int ran_before = *ran;
+      EXPECT_EQ(ran_before, 0) << (direct ? "co_await" : "async_wait()") << " of a done future yielded";
+      co_await yield_now();
+      const int ran_after = *ran;
+      EXPECT_EQ(ran_after, 3);
+    }
+  });
+}
+
 TEST(Future, AnExceptionNobodyReadIsReportedAsNeverRetrieved) {
   std::atomic<int> reports{0};
   LoopOptions options;

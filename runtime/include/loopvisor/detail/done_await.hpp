@@ -13,6 +13,8 @@
 #include <utility>
 
 #include "loopvisor/detail/await_op.hpp"
+#include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/completion_trampoline.hpp"
 #include "loopvisor/detail/result_signature.hpp"
 #include "loopvisor/detail/slot_watch.hpp"
 #include "loopvisor/detail/task_executor.hpp"
@@ -27,15 +29,19 @@ inline std::exception_ptr awaiter_cancelled_error() {
   return awaiter ? awaiter->cancelled_error() : await_cancelled();
 }
 
-/// Completes an await of an ended task on the awaiter's next turn: one post through the
-/// awaiter's executor, with no listener on the task and no shared operation. asyncio returns
-/// the result without suspending; here the awaiter resumes after one trip through its loop, and
-/// a cancel of the awaiter in between still ends the await with CancelledError, as it does for
-/// a task that ends while awaited (AwaitOp).
+/// Completes an await of an ended task. A coroutine awaiting on this thread's loop, as the
+/// task (or plain coroutine) running now, gets the result at once, without yielding to the
+/// loop, as asyncio's `await` of a done task does: nothing else runs between the await and
+/// the coroutine's next line (CompletionTrampoline).
 ///
-/// The cancel is seen by a flag in the awaiter's cancellation slot, which this watches until it
-/// runs or is destroyed (its loop shut down with it queued). It names no executor of its own:
-/// it is posted to the awaiter's, and one that named it would be dispatched there once more.
+/// Any other handler (another executor, a callback token) is completed on its executor's
+/// next turn, as an Asio operation never completes inside the call that starts it: one post,
+/// with no listener on the task and no shared operation. A cancel of the awaiter in between
+/// still ends the await with CancelledError, as it does for a task that ends while awaited
+/// (AwaitOp). The cancel is seen by a flag in the awaiter's cancellation slot, which this
+/// watches until it runs or is destroyed (its loop shut down with it queued). It names no
+/// executor of its own: it is posted to the awaiter's, and one that named it would be
+/// dispatched there once more.
 template <class T, class Handler, class State>
 class DoneAwait {
  public:
@@ -47,8 +53,15 @@ class DoneAwait {
     return boost::asio::get_associated_allocator(watch_.handler());
   }
 
-  /// Queues the completion on the awaiter's executor.
+  /// Completes the await now (a coroutine of this turn) or queues it on the awaiter's executor.
   static void start(Handler handler, std::shared_ptr<State> state) {
+    if (const auto task_id = CompletionTrampoline::coroutine_of_this_turn(handler)) {
+      CompletionTrampoline::run(*task_id, Callback([handler = std::move(handler),
+                                                    state = std::move(state)]() mutable {
+        complete_with_result<T>(handler, state->retrieve_exception(), [&] { return state->read_value(); });
+      }));
+      return;
+    }
     DoneAwait self(std::move(handler), std::move(state));
     self.seen_ = self.watch_.template watch<CancelSeen>();
     const auto executor = boost::asio::get_associated_executor(self.watch_.handler());

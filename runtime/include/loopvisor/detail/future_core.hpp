@@ -17,6 +17,7 @@
 #include "loopvisor/detail/await_op.hpp"
 
 #include "loopvisor/detail/callback.hpp"
+#include "loopvisor/detail/completion_trampoline.hpp"
 #include "loopvisor/detail/done_callbacks.hpp"
 #include "loopvisor/detail/loop_shared.hpp"
 #include "loopvisor/detail/result_signature.hpp"
@@ -85,6 +86,16 @@ class FutureCore final : public FutureCoreBase {
 template <class T, class Handler>
 void await_core(std::shared_ptr<FutureCore<T>> core, Handler handler) {
   core->require_loop();
+  if (core->done()) {
+    if (const auto task_id = CompletionTrampoline::coroutine_of_this_turn(handler)) {
+      // asyncio: an await of a done future returns without yielding.
+      CompletionTrampoline::run(
+          *task_id, Callback([handler = std::move(handler), core = std::move(core)]() mutable {
+            complete_with_result<T>(handler, core->retrieve(), [&] { return core->value(); });
+          }));
+      return;
+    }
+  }
   using Op = AwaitOp<T, Handler, FutureCore<T>>;
   auto op = std::make_shared<Op>(std::move(handler), std::move(core));
   Op::on_cancellation(op, [](const std::shared_ptr<Op>& o) {
