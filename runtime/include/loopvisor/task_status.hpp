@@ -10,8 +10,8 @@ namespace loopvisor {
 
 /// A task's lifecycle. pending → running → done | cancelled, or pending → cancelled when it
 /// was cancelled before its first step. done means it returned or raised; cancelled means
-/// cancellation ended it.
-enum class TaskStatus { pending, running, done, cancelled };
+/// cancellation ended it. One byte: it sits in every task's state.
+enum class TaskStatus : std::uint8_t { pending, running, done, cancelled };
 
 const char* to_string(TaskStatus status) noexcept;
 

@@ -29,7 +29,6 @@ TaskEntry task_entry(TaskGuard<T> st, boost::asio::awaitable<T> body) {
     st->finish_cancelled();
     co_return;
   }
-  std::exception_ptr error;
   try {
     if constexpr (std::is_void_v<T>) {
       co_await std::move(body);
@@ -38,13 +37,10 @@ TaskEntry task_entry(TaskGuard<T> st, boost::asio::awaitable<T> body) {
       st->set_value(co_await std::move(body));
     }
   } catch (...) {
-    error = std::current_exception();
+    st->finish_error(std::current_exception());
+    co_return;
   }
-  if (error) {
-    st->finish_error(std::move(error));
-  } else {
-    st->finish_ok();
-  }
+  st->finish_ok();
 }
 
 /// Queues the first step of `task` (its `entry` frame) on `scheduler`, its loop's io_context's,

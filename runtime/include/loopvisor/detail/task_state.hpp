@@ -141,17 +141,6 @@ class TaskBase : public std::enable_shared_from_this<TaskBase>, private TaskLaun
   std::shared_ptr<LoopShared> shared_;
   const std::chrono::steady_clock::time_point created_;
   const loopvisor::source_location where_;
-  atomic<TaskStatus> status_{TaskStatus::pending};
-  bool cancel_requested_ = false;
-  // A request not yet delivered to an await (asyncio's _must_cancel). On loop.
-  bool must_cancel_ = false;
-  // Requests made from other threads whose posted delivery has not run yet.
-  // sync: the increment (any thread) precedes the post; the decrement is on the loop.
-  atomic<int> remote_cancels_{0};
-  int cancel_requests_ = 0;
-  bool emitting_ = false;  // re-entrancy guard: an emission that cancels back into this task
-  atomic<bool> retrieved_{false};
-  bool abandoned_ = false;
   std::exception_ptr error_;
   // What most tasks never have, allocated at its first use: one pointer otherwise.
   struct Extras {
@@ -163,6 +152,18 @@ class TaskBase : public std::enable_shared_from_this<TaskBase>, private TaskLaun
   std::unique_ptr<Extras> extras_;
   DoneCallbacks done_callbacks_;
   boost::asio::cancellation_signal signal_;
+  // The small fields last: TaskState<T>'s value can then start in the padding they leave.
+  // Requests made from other threads whose posted delivery has not run yet.
+  // sync: the increment (any thread) precedes the post; the decrement is on the loop.
+  atomic<int> remote_cancels_{0};
+  int cancel_requests_ = 0;
+  atomic<TaskStatus> status_{TaskStatus::pending};
+  bool cancel_requested_ = false;
+  // A request not yet delivered to an await (asyncio's _must_cancel). On loop.
+  bool must_cancel_ = false;
+  bool emitting_ = false;  // re-entrancy guard: an emission that cancels back into this task
+  atomic<bool> retrieved_{false};
+  bool abandoned_ = false;
 };
 
 template <class T>
