@@ -348,6 +348,28 @@ TEST(Task, CancellingACoAwaitOfTheTaskCancelsTheTask) {
   });
 }
 
+// While a task runs, its signal holds the cancellation state of its coroutine stack (what a
+// cancel reaches its awaits through); when the stack ends it is freed at once, not when the
+// last Task handle goes, so the next task's launch can reuse its memory.
+TEST(Task, ItsStacksCancellationStateLivesAsLongAsTheStackNotTheHandle) {
+  run_on_loop([]() -> asio::awaitable<void> {
+    auto t = create_task(value_after(10ms, 4));
+    auto& signal = detail::state_of(t)->signal();
+    co_await yield_now();  // its first step ran: it sleeps
+    EXPECT_EQ(t.status(), TaskStatus::running);
+    EXPECT_TRUE(signal.slot().has_handler()) << "a running task's stack has no cancellation state";
+    const int v = co_await t;
+    EXPECT_EQ(v, 4);
+    EXPECT_FALSE(signal.slot().has_handler())
+        << "an ended task's handle keeps its stack's cancellation state";
+    // A task cancelled before its first step never had a stack.
+    auto never = create_task(value_after(10ms, 5));
+    EXPECT_TRUE(never.cancel());
+    EXPECT_THROW((void)co_await never, CancelledError);
+    EXPECT_FALSE(detail::state_of(never)->signal().slot().has_handler());
+  });
+}
+
 // The await of an ended task is queued on the awaiter's executor and watches the awaiter's
 // cancellation slot while queued: destroyed unrun (its executor's context went away), it
 // leaves that slot empty; cancelled while queued, it completes with CancelledError.

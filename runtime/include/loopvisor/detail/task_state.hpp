@@ -110,6 +110,11 @@ class TaskBase : public std::enable_shared_from_this<TaskBase>, private TaskLaun
   const std::string& cancel_message() const noexcept;
 
   boost::asio::cancellation_signal& signal() noexcept { return signal_; }
+  /// The task's coroutine stack is gone (its bottom frame is being destroyed): frees the
+  /// cancellation state Asio emplaced in `signal_` for it now rather than with this state,
+  /// which Task handles may keep long after. It goes to the thread's recycling cache, from
+  /// which the next task's launch takes it, instead of one malloc and free per task.
+  void release_stack_state() noexcept { signal_.slot().clear(); }
 
   /// Reports a failure concerning this task through its loop's exception handler.
   void report(std::string message, std::exception_ptr error = nullptr) noexcept;
@@ -204,7 +209,9 @@ class TaskGuard {
   TaskGuard(TaskGuard&& other) noexcept : task_(std::move(other.task_)) {}
   TaskGuard& operator=(TaskGuard&&) = delete;
   ~TaskGuard() {
-    if (task_ && !task_->is_terminal()) task_->abandon();
+    if (!task_) return;
+    if (!task_->is_terminal()) task_->abandon();
+    task_->release_stack_state();
   }
 
   TaskState<T>* operator->() const noexcept { return task_.get(); }
